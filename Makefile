@@ -1,0 +1,50 @@
+# gsae front door: kernels, build, test, demo, bench, dist.
+# Finds a JDK 25 by itself: JAVA_HOME when it is 25+, else the newest 25+ under /usr/lib/jvm.
+
+SHELL := /bin/bash
+JAVA_HOME := $(shell bash scripts/find-jdk.sh)
+export JAVA_HOME
+MVN := ./mvnw -B -q
+NVCC ?= $(shell command -v nvcc 2>/dev/null || ls /usr/local/cuda/bin/nvcc 2>/dev/null)
+GPU_ARCH ?= -gencode arch=compute_80,code=sm_80 -gencode arch=compute_90,code=sm_90 -gencode arch=compute_90a,code=sm_90a -gencode arch=compute_90,code=compute_90
+KERNELS := $(wildcard kernels/*.cu)
+FATBINS := $(patsubst kernels/%.cu,kernels/build/%.fatbin,$(KERNELS))
+
+.PHONY: all build test demo bench bench-full dist kernels jdk clean
+
+all: build
+
+jdk:
+	@test -n "$(JAVA_HOME)" || { echo "✗ no JDK 25 found: set JAVA_HOME to a JDK 25 or install one under /usr/lib/jvm"; exit 1; }
+
+kernels:
+	@if [ -z "$(KERNELS)" ]; then echo "· no kernels/*.cu yet"; \
+	elif [ -z "$(NVCC)" ]; then echo "✗ nvcc not found: skipping CUDA kernels (the CPU backends still build)"; \
+	else $(MAKE) --no-print-directory $(FATBINS) && echo "✓ kernels built with $(NVCC)"; fi
+
+kernels/build/%.fatbin: kernels/%.cu $(wildcard kernels/*.cuh)
+	@mkdir -p kernels/build
+	$(NVCC) -O3 -std=c++17 -Xptxas -v $(GPU_ARCH) -fatbin -o $@ $< 2> kernels/build/$*.ptxas.txt || { cat kernels/build/$*.ptxas.txt; exit 1; }
+
+build: jdk kernels
+	$(MVN) -DskipTests install
+	@echo "✓ build: ./gsae --help"
+
+test: jdk kernels
+	$(MVN) install
+
+demo: build
+	./gsae demo --out runs/demo
+
+bench: build
+	bash bench/run.sh short
+
+bench-full: build
+	bash bench/run.sh full
+
+dist: build
+	bash scripts/dist.sh
+
+clean:
+	$(MVN) clean
+	rm -rf kernels/build dist

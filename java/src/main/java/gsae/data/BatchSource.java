@@ -1,0 +1,32 @@
+package gsae.data;
+
+/**
+ * An endless, seeded stream of tokens: each token is an activation x and the gradient g of the
+ * downstream loss at x, both raw (no scale applied). Deterministic for a fixed seed, and able to
+ * resume at any position without replaying the data.
+ */
+public interface BatchSource extends AutoCloseable {
+
+    /** Width of x and g. */
+    int d();
+
+    /** Fills the next n tokens: x and g, each [n, d] row-major, starting at index 0. */
+    void next(float[] x, float[] g, int n);
+
+    /** Tokens handed out so far (the data position saved in checkpoints). */
+    long position();
+
+    /** Continues as if exactly {@code tokens} tokens had been handed out since the start. */
+    void seek(long tokens);
+
+    /** One line for logs and checkpoints, e.g. "teacher(d=64, seed=1)" or "3 shards, 1.2M tokens in data/". */
+    String describe();
+
+    /** Rows dropped because they held NaN or Inf (only with --skip-nonfinite). */
+    default long skippedRows() {
+        return 0;
+    }
+
+    @Override
+    void close();
+}

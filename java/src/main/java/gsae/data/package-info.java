@@ -1,0 +1,2 @@
+/** Where tokens come from: shard datasets on disk and the embedded synthetic teacher. */
+package gsae.data;

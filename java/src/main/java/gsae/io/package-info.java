@@ -1,0 +1,2 @@
+/** File formats: safetensors and NumPy .npy through memory mapping, checkpoints and model export. */
+package gsae.io;

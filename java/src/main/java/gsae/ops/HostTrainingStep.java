@@ -1,0 +1,69 @@
+package gsae.ops;
+
+import gsae.config.SaeConfig;
+
+/** The training step for backends whose memory is the host's: the stage primitives in SPEC order. */
+public final class HostTrainingStep implements TrainingStep {
+
+    private final SaeConfig cfg;
+    private final Ops ops;
+    private final TrainState state;
+    private final Params grads;
+    private final boolean[] dead;
+    private long step;
+
+    public HostTrainingStep(SaeConfig cfg, Ops ops, TrainState init) {
+        if (init.params().d() != cfg.d() || init.params().m() != cfg.latents())
+            throw new IllegalArgumentException("state shape does not match the SAE config");
+        this.cfg = cfg;
+        this.ops = ops;
+        this.state = init.copy();
+        this.grads = Params.zeros(cfg.d(), cfg.latents());
+        this.dead = new boolean[cfg.latents()];
+        this.step = init.step();
+    }
+
+    @Override
+    public StepMetrics step(Batch batch, float lr) {
+        Params p = state.params();
+        int deadCount = markDead();
+        float beta = batch.hasGradients() ? cfg.beta() : 0f;
+        Encoded enc = ops.encodeSelect(p, batch, beta, cfg.k(), deadCount > 0 ? dead : null, cfg.auxK());
+        float[] xhat = ops.decode(p, enc.top(), true);
+        Losses losses = ops.backward(p, batch, enc, xhat, cfg.auxAlpha(), grads);
+        ops.update(p, grads, state.adamM(), state.adamV(), lr, ++step);
+        double l0 = countFiring(enc.top(), batch.n());
+        return new StepMetrics(losses.fvu(), losses.auxk(), losses.loss(), l0, (double) markDead() / cfg.latents());
+    }
+
+    private int markDead() {
+        int count = 0;
+        long[] since = state.sinceFired();
+        for (int i = 0; i < since.length; i++) {
+            dead[i] = since[i] >= cfg.deadTokens();
+            if (dead[i]) count++;
+        }
+        return count;
+    }
+
+    /** Advances every counter by N, zeroes the selected ones, and returns L0 (mean a > 0 per token). */
+    private double countFiring(Selection top, int n) {
+        long[] since = state.sinceFired();
+        for (int i = 0; i < since.length; i++) since[i] += n;
+        long positive = 0;
+        for (int j = 0; j < top.indices().length; j++) {
+            since[top.indices()[j]] = 0;
+            if (top.values()[j] > 0f) positive++;
+        }
+        return (double) positive / n;
+    }
+
+    @Override
+    public TrainState snapshot() {
+        TrainState s = state.copy();
+        return new TrainState(s.params(), s.adamM(), s.adamV(), step, s.sinceFired());
+    }
+
+    @Override
+    public void close() {}
+}

@@ -1,0 +1,2 @@
+/** Training and evaluation: the trainer loop, schedules, scale estimation, checkpoints' use, metrics and plots. */
+package gsae.train;
