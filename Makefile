@@ -4,7 +4,7 @@
 SHELL := /bin/bash
 JAVA_HOME := $(shell bash scripts/find-jdk.sh)
 export JAVA_HOME
-MVN := ./mvnw -B -q
+MVN := ./mvnw -B -ntp
 NVCC ?= $(shell command -v nvcc 2>/dev/null || ls /usr/local/cuda/bin/nvcc 2>/dev/null)
 GPU_ARCH ?= -gencode arch=compute_80,code=sm_80 -gencode arch=compute_90,code=sm_90 -gencode arch=compute_90a,code=sm_90a -gencode arch=compute_90,code=compute_90
 KERNELS := $(wildcard kernels/*.cu)
@@ -27,7 +27,7 @@ kernels/build/%.fatbin: kernels/%.cu $(wildcard kernels/*.cuh)
 	$(NVCC) -O3 -std=c++17 -Xptxas -v $(GPU_ARCH) -fatbin -o $@ $< 2> kernels/build/$*.ptxas.txt || { cat kernels/build/$*.ptxas.txt; exit 1; }
 
 build: jdk kernels
-	$(MVN) -DskipTests install
+	$(MVN) -q -DskipTests install
 	@echo "✓ build: ./gsae --help"
 
 test: jdk kernels
