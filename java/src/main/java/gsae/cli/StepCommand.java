@@ -114,10 +114,11 @@ public final class StepCommand implements Callable<Integer> {
     private static Batch readBatch(Path file, int d) {
         try (SafeTensors st = SafeTensors.open(file)) {
             long[] shape = st.get("activations").shape();
-            if (shape.length != 2 || shape[0] < 1)
+            if (shape.length != 2)
                 throw new DataException(file, "tensor 'activations' has shape " + Arrays.toString(shape) + ", expected [N, d]");
             if (shape[1] != d) throw new DataException(file, "tensor 'activations' has width " + shape[1] + " but the parameters have d=" + d);
             int n = Math.toIntExact(shape[0]);
+            if (n < 2) throw new DataException(file, "tensor 'activations' has " + n + " rows; FVU needs a batch of at least 2");
             return new Batch(n, d, st.floats("activations", n, d), st.floats("gradients", n, d));
         }
     }

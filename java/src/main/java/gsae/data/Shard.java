@@ -29,34 +29,40 @@ final class Shard implements AutoCloseable {
 
     /** Opens a {@code .act.npy} / {@code .grad.npy} pair and checks that their shapes agree. */
     static Shard npyPair(Path actFile, Path gradFile) {
-        Npy a = Npy.open(actFile);
+        Npy a = Npy.open(actFile), g;
         try {
-            Npy g = Npy.open(gradFile);
-            Shard s = new Shard(actFile, gradFile, a.tensor(), g.tensor(), a, g);
-            s.checkShapes();
-            return s;
+            g = Npy.open(gradFile);
         } catch (RuntimeException e) {
             a.close();
             throw e;
         }
+        return validated(new Shard(actFile, gradFile, a.tensor(), g.tensor(), a, g));
     }
 
     /** Opens a safetensors shard holding {@code activations} and {@code gradients}, each a 2-D float tensor. */
     static Shard safetensors(Path file) {
         SafeTensors st = SafeTensors.open(file);
         try {
-            HostTensor a = st.get("activations"), g = st.get("gradients");
             for (String name : new String[]{"activations", "gradients"}) {
                 HostTensor t = st.get(name);
                 if (!t.dtype().isFloat()) throw new DataException(file, "tensor '" + name + "' is " + t.dtype() + ", expected F32, F16 or BF16");
                 if (t.shape().length != 2)
                     throw new DataException(file, "tensor '" + name + "' has shape " + Arrays.toString(t.shape()) + ", expected 2-D [N, d]");
             }
-            Shard s = new Shard(file, file, a, g, st);
+        } catch (RuntimeException e) {
+            st.close();
+            throw e;
+        }
+        return validated(new Shard(file, file, st.get("activations"), st.get("gradients"), st));
+    }
+
+    /** Returns {@code s} when its tensors agree in shape, else unmaps it and throws. */
+    private static Shard validated(Shard s) {
+        try {
             s.checkShapes();
             return s;
         } catch (RuntimeException e) {
-            st.close();
+            s.close();
             throw e;
         }
     }

@@ -56,10 +56,12 @@ public final class Export {
         json.put("d_in", p.d());
         json.put("num_latents", p.m());
         json.put("k", cfg.k());
+        json.put("activation", "topk");
         json.put("expansion_factor", Math.max(1, p.m() / p.d()));
         json.put("normalize_decoder", true);
         json.put("multi_topk", false);
         json.put("skip_connection", false);
+        json.put("transcode", false);
         extras(json, cfg, s);
         writeJson(outDir.resolve("cfg.json"), json);
     }

@@ -111,12 +111,12 @@ public final class Npy implements AutoCloseable {
         int rank = parts.length > 0 && parts[parts.length - 1].isEmpty() ? parts.length - 1 : parts.length;
         if (rank != 2) throw new DataException(path, "array has rank " + rank + " (shape (" + body + ")); expected 2-D [N, d]");
         long[] shape = new long[2];
-        for (int i = 0; i < 2; i++) {
-            try {
-                shape[i] = Long.parseLong(parts[i].strip());
-            } catch (NumberFormatException e) {
-                throw new DataException(path, "malformed .npy header: shape (" + body + ")");
-            }
+        try {
+            for (int i = 0; i < 2; i++) shape[i] = Long.parseLong(parts[i].strip());
+            if (shape[0] < 0 || shape[1] < 0) throw new NumberFormatException();
+            Math.multiplyExact(Math.multiplyExact(shape[0], shape[1]), 4L);
+        } catch (NumberFormatException | ArithmeticException e) {
+            throw new DataException(path, "malformed .npy header: shape (" + body + ")");
         }
         return shape;
     }
