@@ -138,6 +138,7 @@ public final class StepCommand implements Callable<Integer> {
         }
     }
 
+    /** Writes O of SPEC §9. {@code xhat}: the reconstruction [N, d]. */
     private static void write(Path file, Batch b, Encoded enc, float[] xhat, Losses l, Params grads) {
         int n = b.n(), d = b.d(), k = enc.top().k(), m = grads.m();
         Map<String, HostTensor> t = new LinkedHashMap<>();

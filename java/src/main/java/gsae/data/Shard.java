@@ -96,6 +96,8 @@ final class Shard implements AutoCloseable {
     /**
      * Converts row {@code row} into {@code x[off .. off+d)} and {@code g[off .. off+d)}.
      *
+     * @param x activations, row-major   [·, d]
+     * @param g gradients, row-major     [·, d]
      * @return true when every value of both rows is finite
      */
     boolean read(long row, float[] x, float[] g, int off) {
@@ -106,7 +108,11 @@ final class Shard implements AutoCloseable {
         return finite(x, off, d) && finite(g, off, d);
     }
 
-    /** The error for a row {@link #read} found non-finite, naming the file (and tensor) that holds it. */
+    /**
+     * The error for a row {@link #read} found non-finite, naming the file (and tensor) that holds it.
+     *
+     * @param x the activations {@link #read} wrote, row at {@code off}   [·, d]
+     */
     DataException nonFinite(long row, float[] x, int off) {
         boolean inAct = !finite(x, off, d());
         Path file = inAct ? actFile : gradFile;
