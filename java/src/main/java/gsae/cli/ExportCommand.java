@@ -1,11 +1,62 @@
 package gsae.cli;
 
+import gsae.io.Checkpoint;
+import gsae.io.DataException;
+import gsae.io.Export;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.TypeConversionException;
 
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 
-/** PLACEHOLDER (being written): replaced before landing. */
-@Command(name = "export", mixinStandardHelpOptions = true, description = "(not yet built)")
+/** {@code gsae export}: a checkpoint's SAE in the sparsify or SAELens layout (SPEC §8). */
+@Command(name = "export", mixinStandardHelpOptions = true,
+        description = "Writes a checkpoint's SAE as sparsify (sae.safetensors) or SAELens (sae_weights.safetensors) files with cfg.json.")
 public final class ExportCommand implements Callable<Integer> {
-    @Override public Integer call() { System.err.println("gsae export: not yet built"); return 2; }
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--checkpoint", required = true, paramLabel = "DIR", description = "Checkpoint directory written by gsae train.")
+    Path checkpoint;
+
+    @Option(names = "--format", required = true, paramLabel = "sparsify|saelens", converter = FormatConverter.class,
+            description = "Output layout: sparsify or saelens.")
+    Export.Format format;
+
+    @Option(names = "--out", required = true, paramLabel = "DIR", description = "Directory to write the model into.")
+    Path out;
+
+    @Override
+    public Integer call() {
+        try {
+            if (!Files.isDirectory(checkpoint)) throw new DataException(checkpoint, "no such checkpoint directory");
+            Checkpoint c = Checkpoint.load(checkpoint);
+            Export.write(format, c.state().params(), c.sae(), c.scales(), out);
+            spec.commandLine().getOut().println("exported " + format.name().toLowerCase(Locale.ROOT) + " model to " + out);
+            return 0;
+        } catch (DataException | IllegalArgumentException | UncheckedIOException e) {
+            spec.commandLine().getErr().println("gsae export: " + e.getMessage());
+            return 1;
+        }
+    }
+
+    /** Accepts the format in any letter case. */
+    static final class FormatConverter implements ITypeConverter<Export.Format> {
+        @Override
+        public Export.Format convert(String value) {
+            try {
+                return Export.Format.valueOf(value.toUpperCase(Locale.ROOT));
+            } catch (IllegalArgumentException e) {
+                throw new TypeConversionException("expected sparsify or saelens, got '" + value + "'");
+            }
+        }
+    }
 }
