@@ -13,11 +13,14 @@ public interface BatchSource extends AutoCloseable {
     /** Fills the next n tokens: x and g, each [n, d] row-major, starting at index 0. */
     void next(float[] x, float[] g, int n);
 
-    /** Tokens handed out so far (the data position saved in checkpoints). */
+    /**
+     * Stream rows consumed so far, handed out or skipped as non-finite (the data position saved in
+     * checkpoints). Equal to the tokens handed out unless rows were skipped.
+     */
     long position();
 
-    /** Continues as if exactly {@code tokens} tokens had been handed out since the start. */
-    void seek(long tokens);
+    /** Continues as if exactly {@code position} stream rows had been consumed since the start. */
+    void seek(long position);
 
     /** One line for logs and checkpoints, e.g. "teacher(d=64, seed=1)" or "3 shards, 1.2M tokens in data/". */
     String describe();
