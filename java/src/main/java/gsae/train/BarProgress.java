@@ -1,0 +1,37 @@
+package gsae.train;
+
+import gsae.ops.StepMetrics;
+import me.tongfei.progressbar.ConsoleProgressBarConsumer;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarStyle;
+
+import java.io.PrintStream;
+import java.time.Duration;
+
+/** A redrawing bar on a terminal; the library redraws on its own thread, so an update is two field writes. */
+final class BarProgress implements Progress {
+
+    private final ProgressBar bar;
+
+    BarProgress(PrintStream out, long first, long total) {
+        bar = ProgressBar.builder()
+                .setTaskName("train")
+                .setInitialMax(total)
+                .startsFrom(first - 1, Duration.ZERO)
+                .setStyle(ProgressBarStyle.ASCII)
+                .setUpdateIntervalMillis(250)
+                .setConsumer(new ConsoleProgressBarConsumer(out))
+                .build();
+    }
+
+    @Override
+    public void update(long step, StepMetrics m, double tokensPerSecond) {
+        bar.stepTo(step);
+        bar.setExtraMessage(Progress.summary(m, tokensPerSecond));
+    }
+
+    @Override
+    public void close() {
+        bar.close();
+    }
+}
