@@ -27,7 +27,14 @@ final class BarProgress implements Progress {
     @Override
     public void update(long step, StepMetrics m, double tokensPerSecond) {
         bar.stepTo(step);
-        bar.setExtraMessage(Progress.summary(m, tokensPerSecond));
+        bar.setExtraMessage(String.format("fvu %.4f dead %.1f%% %s tok/s", m.fvu(), 100 * m.deadFraction(), compact(tokensPerSecond)));
+    }
+
+    /** 950, 12.3k, 4.56M: the bar shares one terminal line with its ETA, so numbers stay short. */
+    static String compact(double v) {
+        if (v < 1e3) return String.format("%.0f", v);
+        if (v < 1e6) return String.format("%.1fk", v / 1e3);
+        return String.format("%.2fM", v / 1e6);
     }
 
     @Override

@@ -110,6 +110,17 @@ class TrainerTest {
     }
 
     @Test
+    void progressBarShowsStepEtaAndMetrics() {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (Progress bar = new BarProgress(new PrintStream(bytes, true, StandardCharsets.UTF_8), 11, 20)) {
+            bar.update(15, new gsae.ops.StepMetrics(0.25, 0.5, 0.26, 4, 0.125), 1234);
+        }
+        String shown = bytes.toString(StandardCharsets.UTF_8);
+        assertTrue(shown.contains("15/20"), shown);
+        assertTrue(shown.contains("fvu 0.2500") && shown.contains("dead 12.5%") && shown.contains("1.2k tok/s"), shown);
+    }
+
+    @Test
     void nonFiniteLossStopsWithTheLastCheckpointNamed(@TempDir Path out) {
         SyntheticSource src = new SyntheticSource(D, 8, 3);
         Checkpoint start = Initializer.fresh(sae(), new TrainConfig(50, N, 1e30f, 0, LrDecay.NONE, 7, 1, 1, false, 100), src, "synthetic");
