@@ -102,12 +102,12 @@ public final class TrainCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         Checkpoint start = resume ? ResumeCheck.load(out.resolve(Trainer.CHECKPOINT), spec.commandLine().getParseResult(), this) : null;
+        if (resume) ResumeCheck.sameData(start, describeData());
         long runSeed = resume ? start.train().seed() : seed;
-        int workers = threads != null ? threads : resume ? start.train().threads() : Runtime.getRuntime().availableProcessors();
+        int workers = resume ? start.train().threads() : threads != null ? threads : Runtime.getRuntime().availableProcessors();
         Backend chosen = Backends.choose(backend, workers, System.err);
         try (BatchSource source = data == null ? main.sources().teacher(runSeed) : main.sources().shards(data, runSeed, skipNonfinite)) {
-            if (resume) ResumeCheck.sameData(start, describeData());
-            else start = freshStart(source, workers);
+            if (!resume) start = freshStart(source, workers);
             Trainer.Result r = new Trainer(chosen, source, out).progress(System.err, quiet).run(start);
             report(spec.commandLine().getOut(), r, chosen, source);
         }

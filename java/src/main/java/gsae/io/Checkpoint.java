@@ -23,6 +23,9 @@ import java.util.stream.Stream;
  * any point either {@code DIR} or {@code DIR.old} is complete, and {@link #load} falls back to
  * {@code DIR.old} when {@code DIR} is missing or incomplete.
  *
+ * <p>No generator state is stored: initialisation is the only random draw, and every data source
+ * derives its order from (seed, position), so the seed and the data position resume it exactly.
+ *
  * @param sae          the SAE's configuration
  * @param train        the run's configuration
  * @param scales       grad_scale and act_scale

@@ -71,7 +71,8 @@ public final class Trainer {
         Meter meter = new Meter(start.step() + 1, train.batch());
         Checkpoint last = start;
         StepMetrics m = null;
-        try (TrainingStep step = backend.open(sae, start.state());
+        Interruption interruption = Interruption.watch(log, out, start.step());
+        try (interruption; TrainingStep step = backend.open(sae, start.state());
              MetricsLog metrics = MetricsLog.open(out.resolve(METRICS), start.step());
              Progress progress = Progress.create(log, start.step() + 1, train.steps(), quiet)) {
             for (long t = start.step() + 1; t <= train.steps(); t++) {
@@ -81,7 +82,7 @@ public final class Trainer {
                 metrics.write(withEvaluation(meter.row(t, lr, m), t, step, start));
                 progress.update(t, m, meter.tokensPerSecond());
                 if (t == train.steps() || train.checkpointEvery() > 0 && t % train.checkpointEvery() == 0)
-                    last = save(start, step);
+                    interruption.saved(last = save(start, step));
             }
         }
         if (last == start) start.save(out.resolve(CHECKPOINT));
