@@ -5,10 +5,26 @@ import gsae.config.TrainConfig;
 import gsae.ops.Scales;
 import gsae.ops.TrainState;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.stream.Stream;
 
 /**
- * PLACEHOLDER (issue #2, being written): a checkpoint directory; replaced before landing.
+ * A checkpoint directory (SPEC §8, training state for resume): {@code model.safetensors} (sparsify
+ * names), {@code state.safetensors} (Adam moments and dead-latent counters) and
+ * {@code checkpoint.json} (configs, scales, step, data position), written last as the mark of a
+ * complete directory.
+ *
+ * <p>Saving writes a sibling {@code DIR.tmp} completely, then renames {@code DIR → DIR.old} and
+ * {@code DIR.tmp → DIR}, then deletes {@code DIR.old}. Every rename is atomic, so after a crash at
+ * any point either {@code DIR} or {@code DIR.old} is complete, and {@link #load} falls back to
+ * {@code DIR.old} when {@code DIR} is missing or incomplete.
+ *
+ * <p>No generator state is stored: initialisation is the only random draw, and every data source
+ * derives its order from (seed, position), so the seed and the data position resume it exactly.
  *
  * @param sae          the SAE's configuration
  * @param train        the run's configuration
@@ -18,8 +34,77 @@ import java.nio.file.Path;
  * @param data         where the data came from: "teacher" or the shard paths, one line
  */
 public record Checkpoint(SaeConfig sae, TrainConfig train, Scales scales, TrainState state, long dataPosition, String data) {
-    /** Loads a checkpoint directory; a missing or damaged one is a DataException naming the file. */
-    public static Checkpoint load(Path dir) { throw new UnsupportedOperationException(); }
+
+    /** Version of the directory layout; a loader refuses any other. */
+    public static final int FORMAT_VERSION = 1;
+
+    static final String MODEL = "model.safetensors";
+    static final String STATE = "state.safetensors";
+    static final String META = "checkpoint.json";
+
+    public Checkpoint {
+        if (state.params().d() != sae.d() || state.params().m() != sae.latents())
+            throw new IllegalArgumentException("checkpoint state has d=" + state.params().d() + ", M=" + state.params().m()
+                    + " but the SAE config says d=" + sae.d() + ", M=" + sae.latents());
+        if (dataPosition < 0) throw new IllegalArgumentException("data position must be ≥ 0, got " + dataPosition);
+    }
+
+    /** Loads a checkpoint directory (or its {@code .old} twin after an interrupted save); a missing or damaged one is a DataException naming the file. */
+    public static Checkpoint load(Path dir) {
+        Path old = sibling(dir, ".old");
+        if (isComplete(dir)) {
+            try {
+                return CheckpointFiles.read(dir);
+            } catch (DataException e) {
+                if (isComplete(old)) return CheckpointFiles.read(old);
+                throw e;
+            }
+        }
+        if (isComplete(old)) return CheckpointFiles.read(old);
+        throw new DataException(dir.resolve(META), Files.isDirectory(dir) ? "missing: not a complete checkpoint" : "no checkpoint here");
+    }
+
     /** Writes this checkpoint to {@code dir} atomically: a crash mid-write leaves the previous one loadable. */
-    public void save(Path dir) { throw new UnsupportedOperationException(); }
+    public void save(Path dir) {
+        Path abs = dir.toAbsolutePath();
+        Path tmp = sibling(abs, ".tmp"), old = sibling(abs, ".old");
+        try {
+            deleteTree(tmp);
+            Files.createDirectories(tmp);
+            CheckpointFiles.write(this, tmp);
+            AtomicFiles.syncDirectory(tmp);
+            if (isComplete(abs)) {
+                deleteTree(old);
+                AtomicFiles.move(abs, old);
+            } else {
+                deleteTree(abs);
+            }
+            AtomicFiles.move(tmp, abs);
+            AtomicFiles.syncDirectory(abs.getParent());
+            deleteTree(old);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write checkpoint " + dir + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Optimizer steps completed when this checkpoint was taken. */
+    public long step() {
+        return state.step();
+    }
+
+    static boolean isComplete(Path dir) {
+        return Files.isRegularFile(dir.resolve(META)) && Files.isRegularFile(dir.resolve(MODEL)) && Files.isRegularFile(dir.resolve(STATE));
+    }
+
+    static Path sibling(Path dir, String suffix) {
+        Path abs = dir.toAbsolutePath();
+        return abs.resolveSibling(abs.getFileName() + suffix);
+    }
+
+    private static void deleteTree(Path root) throws IOException {
+        if (!Files.exists(root)) return;
+        try (Stream<Path> walk = Files.walk(root)) {
+            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) Files.delete(p);
+        }
+    }
 }

@@ -1,0 +1,106 @@
+package gsae.cli;
+
+import gsae.config.BackendKind;
+import gsae.config.SaeConfig;
+import gsae.ops.Backend;
+import gsae.ops.Batch;
+import gsae.ops.Params;
+import gsae.ops.TrainState;
+import gsae.ops.TrainingStep;
+import gsae.train.Backends;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
+import java.util.Arrays;
+import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
+
+/** {@code gsae bench}: training-step throughput on random data, after warm-up steps. */
+@Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Times training steps on random data and prints tokens/s and the step time (median of the timed steps).")
+public final class BenchCommand implements Callable<Integer> {
+
+    @Spec
+    private CommandSpec spec;
+
+    @Option(names = "--d", defaultValue = "768", description = "Input width (default: ${DEFAULT-VALUE}).")
+    int d;
+
+    @Option(names = "--latents", paramLabel = "M", defaultValue = "16384", description = "Latents (default: ${DEFAULT-VALUE}).")
+    int latents;
+
+    @Option(names = "--k", defaultValue = "32", description = "Latents kept per token (default: ${DEFAULT-VALUE}).")
+    int k;
+
+    @Option(names = "--batch", paramLabel = "N", defaultValue = "4096", description = "Tokens per step (default: ${DEFAULT-VALUE}).")
+    int batch;
+
+    @Option(names = "--beta", paramLabel = "B", defaultValue = "0.5", description = "Gradient weight β (default: ${DEFAULT-VALUE}).")
+    float beta;
+
+    @Option(names = "--backend", paramLabel = "KIND", defaultValue = "cpu", description = "auto, cpu, reference, dense or cuda (default: ${DEFAULT-VALUE}).")
+    BackendKind backend;
+
+    @Option(names = "--dense", description = "The dense CPU baseline (same as --backend dense).")
+    boolean dense;
+
+    @Option(names = "--steps", defaultValue = "20", description = "Timed steps (default: ${DEFAULT-VALUE}).")
+    int steps;
+
+    @Option(names = "--warmup-steps", defaultValue = "3", description = "Untimed steps first, for the JIT and caches (default: ${DEFAULT-VALUE}).")
+    int warmupSteps;
+
+    @Option(names = "--threads", paramLabel = "T", description = "CPU worker threads (default: all cores).")
+    Integer threads;
+
+    @Option(names = "--seed", defaultValue = "1", description = "Seeds the random data and parameters (default: ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Override
+    public Integer call() {
+        if (steps < 1) throw new IllegalArgumentException("--steps must be ≥ 1, got " + steps);
+        if (warmupSteps < 0) throw new IllegalArgumentException("--warmup-steps must be ≥ 0, got " + warmupSteps);
+        SaeConfig cfg = SaeConfig.of(d, latents, k, beta);
+        int workers = threads != null ? threads : Runtime.getRuntime().availableProcessors();
+        Backend b = Backends.choose(dense ? BackendKind.DENSE : backend, workers, System.err);
+        Batch data = randomBatch();
+        double[] seconds = new double[steps];
+        try (TrainingStep step = b.open(cfg, TrainState.fresh(Params.init(d, latents, seed, new float[d])))) {
+            for (int i = 0; i < warmupSteps; i++) step.step(data, 1e-4f);
+            for (int i = 0; i < steps; i++) {
+                long t0 = System.nanoTime();
+                step.step(data, 1e-4f);
+                seconds[i] = (System.nanoTime() - t0) / 1e9;
+            }
+        }
+        report(spec.commandLine().getOut(), b.name(), workers, seconds);
+        return 0;
+    }
+
+    /** Gaussian x with ‖x‖ ≈ √d and g scaled to mean norm 1, as the trainer's scales would leave them. */
+    private Batch randomBatch() {
+        SplittableRandom rng = new SplittableRandom(seed);
+        float[] x = new float[batch * d], g = new float[batch * d];
+        float gScale = (float) (1 / Math.sqrt(d));
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) rng.nextGaussian();
+            g[i] = gScale * (float) rng.nextGaussian();
+        }
+        return new Batch(batch, d, x, g);
+    }
+
+    private void report(PrintWriter o, String name, int workers, double[] seconds) {
+        double total = Arrays.stream(seconds).sum();
+        double[] sorted = seconds.clone();
+        Arrays.sort(sorted);
+        double median = sorted[sorted.length / 2];
+        o.printf("bench %s (%d threads): d=%d M=%d k=%d N=%d beta=%s, %d warm-up + %d timed steps%n",
+                name, workers, d, latents, k, batch, beta, warmupSteps, steps);
+        o.printf("step %.3f ms median, %.3f ms mean%n", median * 1e3, total / steps * 1e3);
+        o.printf("tokens/s %.0f%n", (double) batch * steps / total);
+        o.flush();
+    }
+}

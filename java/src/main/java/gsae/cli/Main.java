@@ -1,0 +1,67 @@
+package gsae.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
+
+import java.util.concurrent.Callable;
+
+/** The {@code gsae} command: one subcommand per verb; user errors end as one line and exit code 2. */
+@Command(name = "gsae", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        description = "Gradient-aware sparse autoencoders (g-SAEs): train, evaluate, export.",
+        subcommands = {TrainCommand.class, EvalCommand.class, ExportCommand.class, StepCommand.class,
+                InfoCommand.class, BenchCommand.class, DemoCommand.class, SelftestCommand.class})
+public final class Main implements Callable<Integer> {
+
+    public static final String VERSION = "0.1.0";
+
+    /** Exit code for bad input (options, files); picocli's own usage errors use the same. */
+    public static final int USER_ERROR = 2;
+
+    private final DataSources sources;
+
+    @Spec
+    private CommandSpec spec;
+
+    /** The real data: the embedded teacher and shard files. */
+    public Main() {
+        this(DataSources.standard());
+    }
+
+    /** With other data behind {@code gsae train} (tests use a small synthetic stream). */
+    public Main(DataSources sources) {
+        this.sources = sources;
+    }
+
+    DataSources sources() {
+        return sources;
+    }
+
+    /** A command line over {@code main} with gsae's error handling: what {@link #main} runs, and what tests should run. */
+    public static CommandLine commandLine(Main main) {
+        CommandLine cl = new CommandLine(main);
+        cl.setCaseInsensitiveEnumValuesAllowed(true);
+        cl.setExecutionExceptionHandler(Errors::onExecution);
+        cl.setParameterExceptionHandler(Errors::onParameters);
+        return cl;
+    }
+
+    public static void main(String[] args) {
+        System.exit(commandLine(new Main()).execute(args));
+    }
+
+    /** Without a verb: the usage on stderr, as a usage error. */
+    @Override
+    public Integer call() {
+        spec.commandLine().usage(spec.commandLine().getErr());
+        return USER_ERROR;
+    }
+
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            return new String[]{"gsae " + VERSION, "java " + Runtime.version() + " (" + System.getProperty("java.vm.name") + ")"};
+        }
+    }
+}

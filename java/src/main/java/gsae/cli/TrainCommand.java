@@ -1,0 +1,145 @@
+package gsae.cli;
+
+import gsae.config.BackendKind;
+import gsae.config.LrDecay;
+import gsae.config.SaeConfig;
+import gsae.config.TrainConfig;
+import gsae.data.BatchSource;
+import gsae.io.Checkpoint;
+import gsae.ops.Backend;
+import gsae.train.Backends;
+import gsae.train.Initializer;
+import gsae.train.TrainDefaults;
+import gsae.train.Trainer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
+
+/** {@code gsae train}: a fresh run from options, or {@code --resume} from the output folder's checkpoint. */
+@Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Trains a g-SAE (β > 0) or a TopK SAE (β = 0) on shards, or on the embedded teacher without --data.",
+                "Writes DIR/checkpoint/ (model.safetensors, state.safetensors, checkpoint.json), DIR/metrics.jsonl and DIR/curves.png."})
+public final class TrainCommand implements Callable<Integer> {
+
+    @ParentCommand
+    private Main main;
+
+    @Spec
+    private CommandSpec spec;
+
+    @Option(names = "--data", arity = "1..*", paramLabel = "PATH", description = "Shard files or folders (.npy pairs, .safetensors); default: the embedded teacher.")
+    List<Path> data;
+
+    @Option(names = "--latents", paramLabel = "M", description = "Number of latents (required for a fresh run).")
+    Integer latents;
+
+    @Option(names = "--k", paramLabel = "K", description = "Latents kept per token (required for a fresh run).")
+    Integer k;
+
+    @Option(names = "--beta", paramLabel = "B", defaultValue = "0", description = "Gradient weight β in score = z∘(1 + β·|g·W_decᵀ|); 0 = plain TopK (default: ${DEFAULT-VALUE}).")
+    float beta;
+
+    @Option(names = "--steps", paramLabel = "S", defaultValue = "10000", description = "Optimizer steps (default: ${DEFAULT-VALUE}).")
+    int steps;
+
+    @Option(names = "--batch", paramLabel = "N", defaultValue = "4096", description = "Tokens per step (default: ${DEFAULT-VALUE}).")
+    int batch;
+
+    @Option(names = "--out", paramLabel = "DIR", required = true, description = "Output folder.")
+    Path out;
+
+    @Option(names = "--resume", description = "Continue the run whose checkpoint is in DIR, exactly as if it had never stopped.")
+    boolean resume;
+
+    @Option(names = "--backend", paramLabel = "KIND", defaultValue = "auto", description = "auto, cpu, reference, dense or cuda (default: ${DEFAULT-VALUE}).")
+    BackendKind backend;
+
+    @Option(names = "--lr", paramLabel = "LR", description = "Peak learning rate (default: SPEC's 2e-4 / sqrt(M / 2^14)).")
+    Float lr;
+
+    @Option(names = "--warmup", paramLabel = "STEPS", description = "Linear warm-up steps (default: min(1000, steps / 10)).")
+    Integer warmup;
+
+    @Option(names = "--decay", paramLabel = "KIND", defaultValue = "none", description = "Decay after warm-up: none or linear (default: ${DEFAULT-VALUE}).")
+    LrDecay decay;
+
+    @Option(names = "--seed", defaultValue = "1", description = "Seeds initialisation, data order and the teacher (default: ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Option(names = "--checkpoint-every", paramLabel = "STEPS", defaultValue = "1000", description = "Steps between checkpoints; 0 = only at the end (default: ${DEFAULT-VALUE}).")
+    int checkpointEvery;
+
+    @Option(names = "--threads", paramLabel = "T", description = "CPU worker threads (default: all cores).")
+    Integer threads;
+
+    @Option(names = "--aux-k", paramLabel = "KA", description = "Dead latents AuxK may use per token (default: d / 2).")
+    Integer auxK;
+
+    @Option(names = "--aux-alpha", paramLabel = "A", defaultValue = "0.03125", description = "Weight of AuxK in the loss (default: 1/32).")
+    float auxAlpha;
+
+    @Option(names = "--dead-tokens", paramLabel = "TOKENS", description = "A latent unselected this long is dead (default: min(10M, max(N, steps·N / 10))).")
+    Long deadTokens;
+
+    @Option(names = "--scale-acts", description = "Also scale activations so that the mean ‖x‖ is √d (SPEC §6).")
+    boolean scaleActs;
+
+    @Option(names = "--skip-nonfinite", description = "Drop shard rows holding NaN or Inf instead of failing.")
+    boolean skipNonfinite;
+
+    @Option(names = "--quiet", description = "No live progress bar: a plain line every ~10% of the run.")
+    boolean quiet;
+
+    @Override
+    public Integer call() {
+        Checkpoint start = resume ? ResumeCheck.load(out.resolve(Trainer.CHECKPOINT), spec.commandLine().getParseResult(), this) : null;
+        if (resume) ResumeCheck.sameData(start, describeData());
+        long runSeed = resume ? start.train().seed() : seed;
+        int workers = resume ? start.train().threads() : threads != null ? threads : Runtime.getRuntime().availableProcessors();
+        Backend chosen = Backends.choose(backend, workers, System.err);
+        try (BatchSource source = data == null ? main.sources().teacher(runSeed) : main.sources().shards(data, runSeed, skipNonfinite)) {
+            if (!resume) start = freshStart(source, workers);
+            Trainer.Result r = new Trainer(chosen, source, out).progress(System.err, quiet).run(start);
+            report(spec.commandLine().getOut(), r, chosen, source);
+        }
+        return 0;
+    }
+
+    private Checkpoint freshStart(BatchSource source, int workers) {
+        if (Files.exists(out.resolve(Trainer.CHECKPOINT)))
+            throw new IllegalArgumentException("--out " + out + " already holds a checkpoint: add --resume to continue it, or choose another folder");
+        if (latents == null || k == null) throw new IllegalArgumentException("a fresh run needs --latents and --k");
+        int d = source.d();
+        SaeConfig sae = new SaeConfig(d, latents, k, beta, auxK != null ? auxK : Math.max(1, d / 2), auxAlpha,
+                deadTokens != null ? deadTokens : TrainDefaults.deadTokens(steps, batch));
+        TrainConfig train = new TrainConfig(steps, batch, lr != null ? lr : Float.NaN, warmup != null ? warmup : TrainDefaults.warmupSteps(steps),
+                decay, seed, checkpointEvery, workers, scaleActs, TrainDefaults.SCALE_TOKENS);
+        return Initializer.fresh(sae, train, source, describeData());
+    }
+
+    /** "teacher", or the absolute shard paths: what checkpoint.json records and a resume must match. */
+    String describeData() {
+        if (data == null) return "teacher";
+        return "shards: " + data.stream().map(p -> p.toAbsolutePath().normalize().toString()).collect(Collectors.joining(", "));
+    }
+
+    private void report(PrintWriter o, Trainer.Result r, Backend chosen, BatchSource source) {
+        Checkpoint c = r.last();
+        o.printf("trained %s on %s (backend %s): step %d/%d in %.1f s%n", c.sae().beta() > 0 ? "g-SAE" : "TopK SAE", source.describe(),
+                chosen.name(), c.step(), c.train().steps(), r.seconds());
+        if (r.metrics() != null)
+            o.printf("final batch: fvu %.4f  l0 %.1f  dead %.1f%%%n", r.metrics().fvu(), r.metrics().l0(), 100 * r.metrics().deadFraction());
+        if (source.skippedRows() > 0) o.printf("skipped %d non-finite rows%n", source.skippedRows());
+        o.printf("wrote %s, %s, %s%n", out.resolve(Trainer.CHECKPOINT), out.resolve(Trainer.METRICS), out.resolve(Trainer.CURVES));
+        o.flush();
+    }
+}

@@ -1,0 +1,172 @@
+package gsae.io;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import gsae.config.LrDecay;
+import gsae.config.SaeConfig;
+import gsae.config.TrainConfig;
+import gsae.ops.Params;
+import gsae.ops.Scales;
+import gsae.ops.TrainState;
+import gsae.tensor.Dtype;
+import gsae.tensor.HostTensor;
+
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+
+/** The three files of a checkpoint directory, written and read without the directory-level swap. */
+final class CheckpointFiles {
+
+    /** Floats are read as exact decimals so that every float32 written comes back bit for bit. */
+    private static final ObjectMapper JSON = new ObjectMapper().enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS);
+
+    private CheckpointFiles() {}
+
+    static void write(Checkpoint c, Path dir) throws IOException {
+        TrainState s = c.state();
+        SafeTensors.write(dir.resolve(Checkpoint.MODEL), tensors("", s.params()), Map.of("format", "pt"));
+        Map<String, HostTensor> state = new LinkedHashMap<>(tensors("adam_m.", s.adamM()));
+        state.putAll(tensors("adam_v.", s.adamV()));
+        state.put("since_fired", new HostTensor(Dtype.I64, new long[]{s.sinceFired().length}, MemorySegment.ofArray(s.sinceFired().clone())));
+        SafeTensors.write(dir.resolve(Checkpoint.STATE), state);
+        byte[] meta = JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(meta(c));
+        AtomicFiles.write(dir.resolve(Checkpoint.META), ch -> {
+            ByteBuffer buf = ByteBuffer.wrap(meta);
+            while (buf.hasRemaining()) ch.write(buf);
+        });
+    }
+
+    static Checkpoint read(Path dir) {
+        Path metaFile = dir.resolve(Checkpoint.META);
+        JsonNode root;
+        try {
+            root = JSON.readTree(metaFile.toFile());
+        } catch (IOException e) {
+            throw new DataException(metaFile, "not readable JSON (" + e.getMessage().lines().findFirst().orElse("") + ")");
+        }
+        Fields f = new Fields(metaFile, root);
+        int version = f.integer("format_version");
+        if (version != Checkpoint.FORMAT_VERSION)
+            throw new DataException(metaFile, "format_version " + version + " is not supported (this gsae reads " + Checkpoint.FORMAT_VERSION + ")");
+        try {
+            SaeConfig sae = new SaeConfig(f.integer("sae.d"), f.integer("sae.latents"), f.integer("sae.k"), f.real("sae.beta"),
+                    f.integer("sae.aux_k"), f.real("sae.aux_alpha"), f.whole("sae.dead_tokens"));
+            TrainConfig train = new TrainConfig(f.integer("train.steps"), f.integer("train.batch"),
+                    f.isNull("train.lr") ? Float.NaN : f.real("train.lr"), f.integer("train.warmup_steps"),
+                    f.decay("train.decay"), f.whole("train.seed"),
+                    f.integer("train.checkpoint_every"), f.integer("train.threads"), f.bool("train.scale_acts"), f.integer("train.scale_tokens"));
+            Scales scales = new Scales(f.real("scales.grad_scale"), f.real("scales.act_scale"));
+            TrainState state = readState(dir, sae, f.whole("step"));
+            return new Checkpoint(sae, train, scales, state, f.whole("data_position"), f.text("data"));
+        } catch (IllegalArgumentException e) {
+            throw new DataException(metaFile, "invalid: " + e.getMessage());
+        }
+    }
+
+    private static TrainState readState(Path dir, SaeConfig sae, long step) {
+        int d = sae.d(), m = sae.latents();
+        try (SafeTensors model = SafeTensors.open(dir.resolve(Checkpoint.MODEL));
+             SafeTensors state = SafeTensors.open(dir.resolve(Checkpoint.STATE))) {
+            Params p = params(model, "", d, m), am = params(state, "adam_m.", d, m), av = params(state, "adam_v.", d, m);
+            HostTensor since = state.get("since_fired");
+            if (since.dtype() != Dtype.I64 || !Arrays.equals(since.shape(), new long[]{m}))
+                throw new DataException(state.path(), "tensor 'since_fired' is " + since.dtype() + " " + Arrays.toString(since.shape())
+                        + ", expected I64 [" + m + "]");
+            long[] counters = since.data().toArray(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN));
+            return new TrainState(p, am, av, step, counters);
+        }
+    }
+
+    /** Sparsify tensor names (SPEC §8), with a prefix for the Adam moments. */
+    private static Map<String, HostTensor> tensors(String prefix, Params p) {
+        Map<String, HostTensor> t = new LinkedHashMap<>();
+        t.put(prefix + "encoder.weight", HostTensor.of(p.wEnc(), p.m(), p.d()));
+        t.put(prefix + "encoder.bias", HostTensor.of(p.bEnc(), p.m()));
+        t.put(prefix + "W_dec", HostTensor.of(p.wDec(), p.m(), p.d()));
+        t.put(prefix + "b_dec", HostTensor.of(p.bDec(), p.d()));
+        return t;
+    }
+
+    private static Params params(SafeTensors f, String prefix, int d, int m) {
+        return new Params(d, m, f.floats(prefix + "encoder.weight", m, d), f.floats(prefix + "encoder.bias", m),
+                f.floats(prefix + "W_dec", m, d), f.floats(prefix + "b_dec", d));
+    }
+
+    private static ObjectNode meta(Checkpoint c) {
+        ObjectNode root = JSON.createObjectNode().put("format_version", Checkpoint.FORMAT_VERSION);
+        SaeConfig s = c.sae();
+        root.putObject("sae").put("d", s.d()).put("latents", s.latents()).put("k", s.k()).put("beta", s.beta())
+                .put("aux_k", s.auxK()).put("aux_alpha", s.auxAlpha()).put("dead_tokens", s.deadTokens());
+        TrainConfig t = c.train();
+        ObjectNode train = root.putObject("train").put("steps", t.steps()).put("batch", t.batch());
+        if (Float.isNaN(t.lr())) train.putNull("lr");
+        else train.put("lr", t.lr());
+        train.put("warmup_steps", t.warmupSteps()).put("decay", t.decay().name().toLowerCase(Locale.ROOT)).put("seed", t.seed())
+                .put("checkpoint_every", t.checkpointEvery()).put("threads", t.threads()).put("scale_acts", t.scaleActs())
+                .put("scale_tokens", t.scaleTokens());
+        root.putObject("scales").put("grad_scale", c.scales().gradScale()).put("act_scale", c.scales().actScale());
+        root.put("step", c.step()).put("data_position", c.dataPosition()).put("data", c.data());
+        return root;
+    }
+
+    /** Required fields of checkpoint.json by dotted path; a missing or mistyped one names itself. */
+    private record Fields(Path file, JsonNode root) {
+
+        JsonNode node(String path) {
+            JsonNode n = root;
+            for (String part : path.split("\\.")) n = n.path(part);
+            if (n.isMissingNode()) throw new DataException(file, "missing field '" + path + "'");
+            return n;
+        }
+
+        boolean isNull(String path) {
+            return node(path).isNull();
+        }
+
+        int integer(String path) {
+            JsonNode n = node(path);
+            if (!n.canConvertToInt() || !n.isIntegralNumber()) throw new DataException(file, "field '" + path + "' is not an integer: " + n);
+            return n.intValue();
+        }
+
+        long whole(String path) {
+            JsonNode n = node(path);
+            if (!n.canConvertToLong() || !n.isIntegralNumber()) throw new DataException(file, "field '" + path + "' is not an integer: " + n);
+            return n.longValue();
+        }
+
+        float real(String path) {
+            JsonNode n = node(path);
+            if (!n.isNumber()) throw new DataException(file, "field '" + path + "' is not a number: " + n);
+            return Float.parseFloat(n.asText());
+        }
+
+        boolean bool(String path) {
+            JsonNode n = node(path);
+            if (!n.isBoolean()) throw new DataException(file, "field '" + path + "' is not true or false: " + n);
+            return n.booleanValue();
+        }
+
+        LrDecay decay(String path) {
+            String name = text(path);
+            for (LrDecay d : LrDecay.values()) if (d.name().equalsIgnoreCase(name)) return d;
+            throw new DataException(file, "field '" + path + "' is '" + name + "', expected one of none, linear");
+        }
+
+        String text(String path) {
+            JsonNode n = node(path);
+            if (!n.isTextual()) throw new DataException(file, "field '" + path + "' is not a string: " + n);
+            return n.textValue();
+        }
+    }
+}

@@ -1,0 +1,38 @@
+package gsae.train;
+
+import gsae.data.BatchSource;
+import gsae.ops.Batch;
+import gsae.ops.Scales;
+
+/** Reads fixed-size batches from a source into reused arrays and applies the model's scales. */
+final class Batches {
+
+    private final BatchSource source;
+    private final Scales scales;
+    private final int n;
+    private final float[] x, g; // [N, d] each
+
+    Batches(BatchSource source, Scales scales, int n) {
+        this.source = source;
+        this.scales = scales;
+        this.n = n;
+        this.x = new float[n * source.d()];
+        this.g = new float[n * source.d()];
+    }
+
+    /** The next N tokens, scaled; the arrays are reused, so a batch is valid until the next call. */
+    Batch next() {
+        source.next(x, g, n);
+        return scales.apply(x, g, n, source.d());
+    }
+
+    /** Column mean of a batch: x̄_j = (1/N) Σ_n x[n, j]. */
+    static float[] mean(Batch b) {
+        double[] sum = new double[b.d()];
+        for (int r = 0; r < b.n(); r++)
+            for (int j = 0; j < b.d(); j++) sum[j] += b.x()[r * b.d() + j];
+        float[] mean = new float[b.d()];
+        for (int j = 0; j < b.d(); j++) mean[j] = (float) (sum[j] / b.n());
+        return mean;
+    }
+}

@@ -1,0 +1,34 @@
+package gsae.train;
+
+import gsae.config.SaeConfig;
+import gsae.config.TrainConfig;
+import gsae.data.BatchSource;
+import gsae.io.Checkpoint;
+import gsae.ops.Params;
+import gsae.ops.Scales;
+import gsae.ops.TrainState;
+
+/** The starting point of a fresh run, shaped like a checkpoint at step 0 so that fresh and resumed runs share one loop. */
+public final class Initializer {
+
+    private Initializer() {}
+
+    /**
+     * Estimates the scales on the first {@code train.scaleTokens()} tokens, initialises the
+     * parameters (SPEC §5) with b_dec = the mean of the first scaled batch, and rewinds the source:
+     * the first training step sees that same batch.
+     *
+     * @param data one line naming the data, stored in checkpoints ("teacher" or the shard paths)
+     */
+    public static Checkpoint fresh(SaeConfig sae, TrainConfig train, BatchSource source, String data) {
+        if (source.d() != sae.d())
+            throw new IllegalArgumentException(source.describe() + " has width " + source.d() + " but the SAE expects d=" + sae.d());
+        source.seek(0);
+        Scales scales = ScaleEstimator.estimate(source, train.scaleTokens(), train.batch(), train.scaleActs());
+        source.seek(0);
+        float[] mean = Batches.mean(new Batches(source, scales, train.batch()).next());
+        source.seek(0);
+        Params p = Params.init(sae.d(), sae.latents(), train.seed(), mean);
+        return new Checkpoint(sae, train, scales, TrainState.fresh(p), 0, data);
+    }
+}
