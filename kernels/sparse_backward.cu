@@ -1,9 +1,9 @@
 // sparse_backward.cu — losses and gradients of one batch (SPEC §3–4), O(N·k·d), deterministic.
 //
 // Host order (see gsae.cuda.SparseBackward):
-//   column_centred_ss(x) → sum_doubles                      denom = Σ_n ‖x_n − x̄‖²
-//   residual                                               e = x − x̂, dx̂ = −2e/denom, per-row ‖e‖²
-//   [AuxK] column_centred_ss(e) → sum_doubles, sparse_decode(aux) → ê, aux_residual:
+//   column_centred_ss(x) → sum_doubles                      sums[0] = denom = Σ_n ‖x_n − x̄‖²
+//   residual → sum_doubles                                 e = x − x̂, dx̂ = −2e/denom, sums[1] = Σ‖e‖²
+//   [AuxK] column_centred_ss(e) → sum_doubles (sums[2]), sparse_decode(aux) → ê, aux_residual → sum_doubles (sums[3]):
 //          dê = α·2(ê − e)/Σ‖e − ē‖² (0 when that is 0), per-row ‖ê − e‖²
 //   pair_dz (top with dx̂, aux with dê)                    dz[n,s] = (dout_n · W_dec[i]) · 1[a > 0]
 //   csr_count → csr_scan_chunks → exclusive_scan → csr_fill
@@ -17,7 +17,7 @@
 // one block owns one latent and sums its pairs in token order. No kernel here uses atomics.
 // Sums over tokens or latents accumulate in f64.
 //
-// Pointers (row-major; f32 unless said): x, x̂, e, dx̂, ê, dê [N, d]; idx_top [N, k] i32,
+// Pointers (row-major; f32 unless said): sums [4] f64 (the loss sums above); x, x̂, e, dx̂, ê, dê [N, d]; idx_top [N, k] i32,
 // val_top/dz_top [N, k]; idx_aux [N, ka] i32, val_aux/dz_aux [N, ka] (null when ka = 0);
 // w_enc, w_dec, dw_enc, dw_dec [M, d]; b_dec, db_dec [d]; db_enc [M]; db_enc_sum [M] f64;
 // chunk_count [chunks, M] i32; offsets [M + 1] i32; pairs [N·(k + ka)] i32 holding n·(k+ka) + s,
@@ -53,21 +53,21 @@ extern "C" __global__ void __launch_bounds__(kColThreads) column_centred_ss(cons
     col_ss[j] = ss;
 }
 
-// out[0] = Σ v[0 .. count) in a fixed order.  grid 1, kColThreads threads.
-extern "C" __global__ void __launch_bounds__(kColThreads) sum_doubles(const double* v, int count, double* out) {
+// sums[slot] = Σ v[0 .. count) in a fixed order.  grid 1, kColThreads threads.
+extern "C" __global__ void __launch_bounds__(kColThreads) sum_doubles(const double* v, int count, double* sums, int slot) {
     __shared__ double scratch[kColThreads / kWarp];
     double acc = 0.0;
     for (int c = threadIdx.x; c < count; c += kColThreads) acc += v[c];
     acc = block_sum(acc, scratch);
-    if (threadIdx.x == 0) out[0] = acc;
+    if (threadIdx.x == 0) sums[slot] = acc;
 }
 
-// e = x − x̂; dx̂ = −2e/denom; row_sse[n] = ‖e_n‖².  grid N, kRowThreads threads.
+// e = x − x̂; dx̂ = −2e/denom with denom = sums[0]; row_sse[n] = ‖e_n‖².  grid N, kRowThreads threads.
 extern "C" __global__ void __launch_bounds__(kRowThreads)
-residual(const float* x, const float* xhat, int d, const double* denom, float* e, float* dxhat, double* row_sse) {
+residual(const float* x, const float* xhat, int d, const double* sums, float* e, float* dxhat, double* row_sse) {
     __shared__ double scratch[kRowThreads / kWarp];
     const size_t base = static_cast<size_t>(blockIdx.x) * d;
-    const double scale = -2.0 / denom[0];
+    const double scale = -2.0 / sums[0];
     double acc = 0.0;
     for (int j = threadIdx.x; j < d; j += kRowThreads) {
         const float ej = x[base + j] - xhat[base + j];
@@ -79,13 +79,14 @@ residual(const float* x, const float* xhat, int d, const double* denom, float* e
     if (threadIdx.x == 0) row_sse[blockIdx.x] = acc;
 }
 
-// dê = α·2(ê − e)/aux_denom (0 when aux_denom = 0); row_sse[n] = ‖ê_n − e_n‖².  grid N.
+// dê = α·2(ê − e)/aux_denom with aux_denom = sums[2] (dê = 0 when it is 0); row_sse[n] = ‖ê_n − e_n‖².
+// grid N, kRowThreads threads.
 extern "C" __global__ void __launch_bounds__(kRowThreads)
-aux_residual(const float* ehat, const float* e, int d, const double* aux_denom, float alpha, float* dehat,
-             double* row_sse) {
+aux_residual(const float* ehat, const float* e, int d, const double* sums, float alpha, float* dehat, double* row_sse) {
     __shared__ double scratch[kRowThreads / kWarp];
     const size_t base = static_cast<size_t>(blockIdx.x) * d;
-    const double scale = aux_denom[0] > 0.0 ? alpha * 2.0 / aux_denom[0] : 0.0;
+    const double aux_denom = sums[2];
+    const double scale = aux_denom > 0.0 ? alpha * 2.0 / aux_denom : 0.0;
     double acc = 0.0;
     for (int j = threadIdx.x; j < d; j += kRowThreads) {
         const double diff = static_cast<double>(ehat[base + j]) - e[base + j];

@@ -9,7 +9,8 @@
 // The rounding follows gsae.cpu.ReferenceOps.update step for step (moments in f32 with no fused
 // multiply-add, the step in f64, norms in f64), so the two agree to the last bit or nearly: only
 // the order of the f64 row sums differs.
-// Pointers: w_enc, w_dec and their g_/m_/v_ twins [M, d]; b_enc and twins [M]; b_dec and twins [d].
+// Pointers: w_enc, w_dec and their g_/m_/v_ twins [M, d]; b_enc and twins [M]; b_dec and twins [d];
+// since [M] i64; dead [M] u8; counters [2] u64 {a > 0 count, dead count}; idx [N, k] i32, val [N, k].
 // Launch: grid M + 1, kUpdateThreads threads (d = 768 is 3 elements per thread).
 //
 // since_fired_advance / since_fired_reset / dead_mark keep the counters of HostTrainingStep on the
@@ -79,22 +80,22 @@ extern "C" __global__ void __launch_bounds__(kCounterThreads) since_fired_advanc
     if (i < m) since[i] += n;
 }
 
-// since[idx[p]] = 0 for every pair p < pairs; positive[0] += #(val[p] > 0).  grid ceil(pairs/256).
+// since[idx[p]] = 0 for every pair p < pairs; counters[0] += #(val[p] > 0).  grid ceil(pairs/256).
 extern "C" __global__ void __launch_bounds__(kCounterThreads)
-since_fired_reset(const int* idx, const float* val, int pairs, long long* since, unsigned long long* positive) {
+since_fired_reset(const int* idx, const float* val, int pairs, long long* since, unsigned long long* counters) {
     const int p = blockIdx.x * kCounterThreads + threadIdx.x;
     const bool fired = p < pairs && val[p] > 0.0f;
     if (p < pairs) since[idx[p]] = 0;
     const unsigned ballot = __ballot_sync(0xffffffffu, fired);
-    if (threadIdx.x % kWarp == 0 && ballot != 0) atomicAdd(positive, static_cast<unsigned long long>(__popc(ballot)));
+    if (threadIdx.x % kWarp == 0 && ballot != 0) atomicAdd(&counters[0], static_cast<unsigned long long>(__popc(ballot)));
 }
 
-// dead[i] = since[i] ≥ dead_tokens; dead_count[0] += #dead.  grid ceil(M/256).
+// dead[i] = since[i] ≥ dead_tokens; counters[1] += #dead.  grid ceil(M/256).
 extern "C" __global__ void __launch_bounds__(kCounterThreads)
-dead_mark(const long long* since, int m, long long dead_tokens, unsigned char* dead, int* dead_count) {
+dead_mark(const long long* since, int m, long long dead_tokens, unsigned char* dead, unsigned long long* counters) {
     const int i = blockIdx.x * kCounterThreads + threadIdx.x;
     const bool is_dead = i < m && since[i] >= dead_tokens;
     if (i < m) dead[i] = is_dead ? 1 : 0;
     const unsigned ballot = __ballot_sync(0xffffffffu, is_dead);
-    if (threadIdx.x % kWarp == 0 && ballot != 0) atomicAdd(dead_count, __popc(ballot));
+    if (threadIdx.x % kWarp == 0 && ballot != 0) atomicAdd(&counters[1], static_cast<unsigned long long>(__popc(ballot)));
 }

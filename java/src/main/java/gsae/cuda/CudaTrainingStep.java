@@ -50,7 +50,7 @@ public final class CudaTrainingStep implements TrainingStep {
         step = init.step();
         counters.zero(16);
         markDead();
-        deadCount = readCounters()[1];
+        deadCount = (int) readCounters()[1];
     }
 
     @Override
@@ -73,10 +73,10 @@ public final class CudaTrainingStep implements TrainingStep {
         counters.zero(16);
         advance.launch(Kernel.blocks(cfg.latents(), COUNTER_THREADS), 1, COUNTER_THREADS, since, cfg.latents(), batch.n());
         reset.launch(Kernel.blocks(top.pairs(), COUNTER_THREADS), 1, COUNTER_THREADS, top.idx(), top.val(), (int) top.pairs(), since,
-                counters.at(0));
+                counters);
         markDead();
-        int[] c = readCounters();
-        deadCount = c[1];
+        long[] c = readCounters();
+        deadCount = (int) c[1];
         return new StepMetrics(losses.fvu(), losses.auxk(), losses.loss(), (double) c[0] / batch.n(), (double) deadCount / cfg.latents());
     }
 
@@ -104,15 +104,15 @@ public final class CudaTrainingStep implements TrainingStep {
     /** dead[i] = since[i] ≥ dead_tokens, counted into counters[1]. */
     private void markDead() {
         mark.launch(Kernel.blocks(cfg.latents(), COUNTER_THREADS), 1, COUNTER_THREADS, since, cfg.latents(), cfg.deadTokens(), dead,
-                counters.at(8));
+                counters);
     }
 
-    /** {positive a count (u64 at byte 0, below 2^31 per batch), dead count (i32 at byte 8)}, after waiting for the stream. */
-    private int[] readCounters() {
+    /** The counters {a > 0 count, dead count}, after waiting for the stream. */
+    private long[] readCounters() {
         stages.ctx.sync("training step");
-        int[] raw = new int[3];
+        long[] raw = new long[2];
         counters.download(raw);
-        return new int[]{raw[0], raw[2]};
+        return raw;
     }
 
     @Override

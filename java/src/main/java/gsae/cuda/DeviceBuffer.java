@@ -48,11 +48,6 @@ public final class DeviceBuffer implements AutoCloseable {
         return ptr;
     }
 
-    /** The pointer {@code offset} bytes in, for kernels that read one element of a small array. */
-    CUdeviceptr at(long offset) {
-        return ptr().withByteOffset(offset);
-    }
-
     /**
      * The raw device address, for libraries bound through FFM (cuBLAS). Asked of the driver
      * (CU_POINTER_ATTRIBUTE_DEVICE_POINTER) rather than read from JCuda's protected field.

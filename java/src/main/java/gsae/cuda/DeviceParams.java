@@ -3,21 +3,15 @@ package gsae.cuda;
 import gsae.ops.Params;
 
 /**
- * Params (SPEC §1) resident on the device; also used for gradients and Adam's moments.
+ * Params (SPEC §1) resident on the device, in buffers a {@link Scratch} owns; also used for
+ * gradients and Adam's moments.
  *
  * @param wEnc [M, d]
  * @param bEnc [M]
  * @param wDec [M, d]
  * @param bDec [d]
  */
-record DeviceParams(int d, int m, DeviceBuffer wEnc, DeviceBuffer bEnc, DeviceBuffer wDec, DeviceBuffer bDec) implements AutoCloseable {
-
-    /** Four fresh allocations, owned by the returned record. */
-    static DeviceParams allocate(int d, int m, String what) {
-        long md = (long) m * d;
-        return new DeviceParams(d, m, DeviceBuffer.allocate(4 * md, what + ".W_enc"), DeviceBuffer.allocate(4L * m, what + ".b_enc"),
-                DeviceBuffer.allocate(4 * md, what + ".W_dec"), DeviceBuffer.allocate(4L * d, what + ".b_dec"));
-    }
+record DeviceParams(int d, int m, DeviceBuffer wEnc, DeviceBuffer bEnc, DeviceBuffer wDec, DeviceBuffer bDec) {
 
     /** Four scratch buffers named after {@code what}, owned by the scratch. */
     static DeviceParams in(Scratch scratch, String what, int d, int m) {
@@ -51,13 +45,5 @@ record DeviceParams(int d, int m, DeviceBuffer wEnc, DeviceBuffer bEnc, DeviceBu
         bEnc.fill(bits, m);
         wDec.fill(bits, (long) m * d);
         bDec.fill(bits, d);
-    }
-
-    @Override
-    public void close() {
-        wEnc.close();
-        bEnc.close();
-        wDec.close();
-        bDec.close();
     }
 }

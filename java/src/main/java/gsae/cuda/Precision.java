@@ -7,8 +7,8 @@ public enum Precision {
     /** bf16 operands on tensor cores, f32 accumulation: fast; near-ties may select differently. */
     BF16;
 
-    /** Unit roundoff of one operand in this mode: 2^-24 for f32, 2^-8 for bf16 (8 significand bits). */
-    public double operandEps() {
-        return this == F32 ? 0x1p-24 : 0x1p-8;
+    /** Relative rounding of each operand on its way into a product: 0 in f32 (used as stored), 2^-8 in bf16 (8 significand bits). */
+    public double operandRounding() {
+        return this == F32 ? 0 : 0x1p-8;
     }
 }

@@ -46,7 +46,6 @@ import java.util.stream.IntStream;
 public final class SelfCheck {
 
     private static final double U = 0x1p-24;
-    private static final double BF16_PRODUCT = 2 * 0x1p-8 + 0x1p-16;
 
     private final Ops reference = new ReferenceOps();
     private final Ops gpu;
@@ -87,7 +86,7 @@ public final class SelfCheck {
             score = new double[m];
             zTol = new double[m];
             scoreTol = new double[m];
-            double product = precision == Precision.F32 ? 0 : BF16_PRODUCT;
+            double operand = precision.operandRounding(), product = 2 * operand + operand * operand;
             for (int i = 0; i < m; i++) {
                 double zi = p.bEnc()[i], az = Math.abs(p.bEnc()[i]), si = 0, as = 0;
                 for (int j = 0; j < d; j++) {

@@ -50,9 +50,9 @@ final class SparseBackward {
                 dxhat = scratch.floats("backward.dxhat", nd), dzTop = scratch.floats("backward.dz_top", top.pairs());
         sums.zero(32);
         centredSs.launch(Kernel.blocks(d, COL_THREADS), 1, COL_THREADS, b.x(), n, d, colSs);
-        sumDoubles.launch(1, 1, COL_THREADS, colSs, d, sums.at(0));
-        residual.launch(n, 1, ROW_THREADS, b.x(), xhat, d, sums.at(0), e, dxhat, rowSse);
-        sumDoubles.launch(1, 1, COL_THREADS, rowSse, n, sums.at(8));
+        sumDoubles.launch(1, 1, COL_THREADS, colSs, d, sums, 0);
+        residual.launch(n, 1, ROW_THREADS, b.x(), xhat, d, sums, e, dxhat, rowSse);
+        sumDoubles.launch(1, 1, COL_THREADS, rowSse, n, sums, 1);
         pairDz.launch(Kernel.blocks(top.pairs(), PAIR_WARPS), 1, PAIR_WARPS * 32, top.idx(), top.val(), dxhat, p.wDec(),
                 (int) top.pairs(), k, d, dzTop);
 
@@ -62,10 +62,10 @@ final class SparseBackward {
             dehat = scratch.floats("backward.dehat", nd);
             dzAux = scratch.floats("backward.dz_aux", aux.pairs());
             centredSs.launch(Kernel.blocks(d, COL_THREADS), 1, COL_THREADS, e, n, d, colSs);
-            sumDoubles.launch(1, 1, COL_THREADS, colSs, d, sums.at(16));
+            sumDoubles.launch(1, 1, COL_THREADS, colSs, d, sums, 2);
             FusedForward.launchDecode(decode, p, aux, null, ehat);
-            auxResidual.launch(n, 1, ROW_THREADS, ehat, e, d, sums.at(16), auxAlpha, dehat, rowSse);
-            sumDoubles.launch(1, 1, COL_THREADS, rowSse, n, sums.at(24));
+            auxResidual.launch(n, 1, ROW_THREADS, ehat, e, d, sums, auxAlpha, dehat, rowSse);
+            sumDoubles.launch(1, 1, COL_THREADS, rowSse, n, sums, 3);
             pairDz.launch(Kernel.blocks(aux.pairs(), PAIR_WARPS), 1, PAIR_WARPS * 32, aux.idx(), aux.val(), dehat, p.wDec(),
                     (int) aux.pairs(), ka, d, dzAux);
         }
