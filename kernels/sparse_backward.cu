@@ -1,26 +1,28 @@
 // sparse_backward.cu — losses and gradients of one batch (SPEC §3–4), O(N·k·d), deterministic.
 //
 // Host order (see gsae.cuda.SparseBackward):
-//   column_centred_ss(x) → sum_doubles                      sums[0] = denom = Σ_n ‖x_n − x̄‖²
+//   column_moments → column_centred_ss(x) → sum_doubles     sums[0] = denom = Σ_n ‖x_n − x̄‖²
 //   residual → sum_doubles                                 e = x − x̂, dx̂ = −2e/denom, sums[1] = Σ‖e‖²
-//   [AuxK] column_centred_ss(e) → sum_doubles (sums[2]), sparse_decode(aux) → ê, aux_residual → sum_doubles (sums[3]):
+//   [AuxK] the same three on e (sums[2]), sparse_decode(aux) → ê, aux_residual → sum_doubles (sums[3]):
 //          dê = α·2(ê − e)/Σ‖e − ē‖² (0 when that is 0), per-row ‖ê − e‖²
 //   pair_dz (top with dx̂, aux with dê)                    dz[n,s] = (dout_n · W_dec[i]) · 1[a > 0]
 //   csr_count → csr_scan_chunks → exclusive_scan → csr_fill
 //          groups every selected pair (top and aux) by latent, in token order inside a latent
 //   latent_grads                                           dW_dec[i], dW_enc[i], db_enc[i]
-//   bias_dec_grad                                          db_dec = Σ_n dx̂_n − Σ_i db_enc[i]·W_enc[i]
+//   bias_dec_partial → bias_dec_finish                     db_dec = Σ_n dx̂_n − Σ_i db_enc[i]·W_enc[i]
 //
 // Determinism without floating-point atomics on weight gradients: pairs are grouped by latent
 // with a counting sort whose slot for each pair comes from per-(chunk, latent) counts and a
 // sequential walk of each chunk's rows (a latent occurs at most once per row and selection), so
 // one block owns one latent and sums its pairs in token order. No kernel here uses atomics.
-// Sums over tokens or latents accumulate in f64.
+// Sums over tokens or latents accumulate in f64; the column statistics and db_dec split tokens
+// and latents into `slices` contiguous slices (grid y) whose partial sums are added in slice
+// order, so thousands of rows never run down one thread.
 //
 // Pointers (row-major; f32 unless said): sums [4] f64 (the loss sums above); x, x̂, e, dx̂, ê, dê [N, d]; idx_top [N, k] i32,
 // val_top/dz_top [N, k]; idx_aux [N, ka] i32, val_aux/dz_aux [N, ka] (null when ka = 0);
 // w_enc, w_dec, dw_enc, dw_dec [M, d]; b_dec, db_dec [d]; db_enc [M]; db_enc_sum [M] f64;
-// chunk_count [chunks, M] i32; offsets [M + 1] i32; pairs [N·(k + ka)] i32 holding n·(k+ka) + s,
+// partial [slices, 2, d] f64 (moments) or [slices, d] f64 (db_dec); chunk_count [chunks, M] i32; offsets [M + 1] i32; pairs [N·(k + ka)] i32 holding n·(k+ka) + s,
 // s < k for top slots and k + slot for aux slots.
 #include "common.cuh"
 
@@ -31,26 +33,44 @@ constexpr int kPairWarps = 8;        // one warp per selected pair for dz
 constexpr int kChunkThreads = 256;   // threads over a row's slots in the CSR walk
 constexpr int kScanThreads = 1024;   // single-block exclusive scan over M
 constexpr int kLatentThreads = 128;  // one block per latent, threads over d
-constexpr int kBiasCols = 32, kBiasGroups = 8;  // bias_dec_grad: 32 columns × 8 partial sums
+constexpr int kBiasCols = 32, kBiasGroups = 8;  // bias_dec_partial: 32 columns × 8 partial sums
 static_assert(kRowThreads % kWarp == 0 && kLatentThreads % kWarp == 0 && kChunkThreads % kWarp == 0, "whole warps");
-static_assert(kBiasCols == kWarp, "bias_dec_grad reads one coalesced warp per column block");
+static_assert(kBiasCols == kWarp, "bias_dec_partial reads one coalesced warp per column block");
 }  // namespace gsae
 
 using namespace gsae;
 
-// col_ss[j] = Σ_n (v[n, j] − mean_j)², two passes in f64.  grid ceil(d/kColThreads).
-extern "C" __global__ void __launch_bounds__(kColThreads) column_centred_ss(const float* v, int n, int d, double* col_ss) {
+// Column moments of v [N, d] over token slice blockIdx.y of `slices` (contiguous rows):
+// partial[s, 0, j] = Σ v[n, j], partial[s, 1, j] = Σ v[n, j]², in f64.  grid (ceil(d/256), slices).
+extern "C" __global__ void __launch_bounds__(kColThreads)
+column_moments(const float* v, int n, int d, int slices, double* partial) {
+    const int j = blockIdx.x * kColThreads + threadIdx.x, s = blockIdx.y;
+    if (j >= d) return;
+    const int first = static_cast<int>(static_cast<long long>(n) * s / slices);
+    const int last = static_cast<int>(static_cast<long long>(n) * (s + 1) / slices);
+    double s1 = 0.0, s2 = 0.0;
+    for (int r = first; r < last; r++) {
+        const double x = v[static_cast<size_t>(r) * d + j];
+        s1 += x;
+        s2 += x * x;
+    }
+    partial[(static_cast<size_t>(s) * 2) * d + j] = s1;
+    partial[(static_cast<size_t>(s) * 2 + 1) * d + j] = s2;
+}
+
+// col_ss[j] = Σ_n (v[n, j] − mean_j)² = S2 − S1²/N from the slices' moments, added in slice order.
+// f64 keeps the cancellation harmless for f32 data (relative error ~1e-16·S2/col_ss).
+// grid ceil(d/256).
+extern "C" __global__ void __launch_bounds__(kColThreads)
+column_centred_ss(const double* partial, int slices, int n, int d, double* col_ss) {
     const int j = blockIdx.x * kColThreads + threadIdx.x;
     if (j >= d) return;
-    double mean = 0.0;
-    for (int r = 0; r < n; r++) mean += v[static_cast<size_t>(r) * d + j];
-    mean /= n;
-    double ss = 0.0;
-    for (int r = 0; r < n; r++) {
-        const double c = v[static_cast<size_t>(r) * d + j] - mean;
-        ss += c * c;
+    double s1 = 0.0, s2 = 0.0;
+    for (int s = 0; s < slices; s++) {
+        s1 += partial[(static_cast<size_t>(s) * 2) * d + j];
+        s2 += partial[(static_cast<size_t>(s) * 2 + 1) * d + j];
     }
-    col_ss[j] = ss;
+    col_ss[j] = fmax(0.0, s2 - s1 * s1 / n);
 }
 
 // sums[slot] = Σ v[0 .. count) in a fixed order.  grid 1, kColThreads threads.
@@ -184,7 +204,7 @@ csr_fill(const int* idx_top, int k, const int* idx_aux, int ka, int n, int rows_
 }
 
 // Block i owns latent i:  dW_dec[i] = Σ_p a_p·dout_p,  dW_enc[i] = Σ_p dz_p·(x_n − b_dec),
-// db_enc[i] = Σ_p dz_p (also kept in f64 for bias_dec_grad). Zero rows for unselected latents.
+// db_enc[i] = Σ_p dz_p (also kept in f64 for bias_dec_partial). Zero rows for unselected latents.
 // grid M, kLatentThreads threads over d.
 extern "C" __global__ void __launch_bounds__(kLatentThreads)
 latent_grads(const int* offsets, const int* pairs, const float* val_top, const float* dz_top, const float* val_aux,
@@ -218,16 +238,20 @@ latent_grads(const int* offsets, const int* pairs, const float* val_top, const f
     }
 }
 
-// db_dec[j] = Σ_n dx̂[n, j] − Σ_i db_enc_sum[i]·W_enc[i, j]; thread (c, g) sums rows ≡ g mod 8,
-// the 8 partials are added in order.  grid ceil(d/32), 256 threads.
+// Slice blockIdx.y of db_dec[j] = Σ_n dx̂[n, j] − Σ_i db_enc_sum[i]·W_enc[i, j]: its contiguous share
+// of tokens and of latents; thread (c, g) sums every 8th of them, the 8 partials are added in order
+// into partial[s, j].  grid (ceil(d/32), slices), 256 threads.
 extern "C" __global__ void __launch_bounds__(kBiasCols * kBiasGroups)
-bias_dec_grad(const float* dxhat, const double* db_enc_sum, const float* w_enc, int n, int m, int d, float* db_dec) {
+bias_dec_partial(const float* dxhat, const double* db_enc_sum, const float* w_enc, int n, int m, int d, int slices,
+                 double* partial) {
     __shared__ double part[kBiasGroups][kBiasCols];
-    const int c = threadIdx.x % kBiasCols, g = threadIdx.x / kBiasCols, j = blockIdx.x * kBiasCols + c;
+    const int c = threadIdx.x % kBiasCols, g = threadIdx.x / kBiasCols, j = blockIdx.x * kBiasCols + c, s = blockIdx.y;
+    const int r0 = static_cast<int>(static_cast<long long>(n) * s / slices), r1 = static_cast<int>(static_cast<long long>(n) * (s + 1) / slices);
+    const int i0 = static_cast<int>(static_cast<long long>(m) * s / slices), i1 = static_cast<int>(static_cast<long long>(m) * (s + 1) / slices);
     double acc = 0.0;
     if (j < d) {
-        for (int r = g; r < n; r += kBiasGroups) acc += dxhat[static_cast<size_t>(r) * d + j];
-        for (int i = g; i < m; i += kBiasGroups) {
+        for (int r = r0 + g; r < r1; r += kBiasGroups) acc += dxhat[static_cast<size_t>(r) * d + j];
+        for (int i = i0 + g; i < i1; i += kBiasGroups) {
             const double b = db_enc_sum[i];
             if (b != 0.0) acc -= b * w_enc[static_cast<size_t>(i) * d + j];
         }
@@ -237,6 +261,15 @@ bias_dec_grad(const float* dxhat, const double* db_enc_sum, const float* w_enc, 
     if (g == 0 && j < d) {
         double total = 0.0;
         for (int q = 0; q < kBiasGroups; q++) total += part[q][c];
-        db_dec[j] = static_cast<float>(total);
+        partial[static_cast<size_t>(s) * d + j] = total;
     }
+}
+
+// db_dec[j] = Σ_s partial[s, j] in slice order.  grid ceil(d/256).
+extern "C" __global__ void __launch_bounds__(kColThreads) bias_dec_finish(const double* partial, int slices, int d, float* db_dec) {
+    const int j = blockIdx.x * kColThreads + threadIdx.x;
+    if (j >= d) return;
+    double total = 0.0;
+    for (int s = 0; s < slices; s++) total += partial[static_cast<size_t>(s) * d + j];
+    db_dec[j] = static_cast<float>(total);
 }

@@ -11,15 +11,18 @@ final class SparseBackward {
 
     /** Token rows per chunk of the latent grouping: the per-(chunk, latent) count table is ceil(N/64)·M ints. */
     static final int ROWS_PER_CHUNK = 64;
+    /** Contiguous slices (grid y) of tokens and latents for the column sums: 64 keeps each thread's run short at N, M in the thousands. */
+    static final int SLICES = 64;
     private static final int ROW_THREADS = 128, COL_THREADS = 256, PAIR_WARPS = 8, CHUNK_THREADS = 256, SCAN_THREADS = 1024,
             LATENT_THREADS = 128, BIAS_COLS = 32, BIAS_THREADS = 256;
 
-    private final Kernel centredSs, sumDoubles, residual, auxResidual, pairDz, csrCount, csrScan, scan, csrFill, latentGrads, biasDecGrad,
-            decode;
+    private final Kernel moments, centredSs, sumDoubles, residual, auxResidual, pairDz, csrCount, csrScan, scan, csrFill, latentGrads,
+            biasPartial, biasFinish, decode;
     private final Scratch scratch;
 
     SparseBackward(Kernels k, Scratch scratch) {
         String f = "sparse_backward";
+        moments = k.get(f, "column_moments");
         centredSs = k.get(f, "column_centred_ss");
         sumDoubles = k.get(f, "sum_doubles");
         residual = k.get(f, "residual");
@@ -30,7 +33,8 @@ final class SparseBackward {
         scan = k.get(f, "exclusive_scan");
         csrFill = k.get(f, "csr_fill");
         latentGrads = k.get(f, "latent_grads");
-        biasDecGrad = k.get(f, "bias_dec_grad");
+        biasPartial = k.get(f, "bias_dec_partial");
+        biasFinish = k.get(f, "bias_dec_finish");
         decode = k.get("sparse_decode", "sparse_decode");
         this.scratch = scratch;
     }
@@ -45,12 +49,10 @@ final class SparseBackward {
                DeviceParams grads) {
         int n = b.n(), d = p.d(), m = p.m(), k = top.k(), ka = aux == null ? 0 : aux.k();
         long nd = (long) n * d;
-        DeviceBuffer sums = scratch.doubles("backward.sums", 4), colSs = scratch.doubles("backward.col_ss", d),
-                rowSse = scratch.doubles("backward.row_sse", n), e = scratch.floats("backward.e", nd),
+        DeviceBuffer sums = scratch.doubles("backward.sums", 4), rowSse = scratch.doubles("backward.row_sse", n), e = scratch.floats("backward.e", nd),
                 dxhat = scratch.floats("backward.dxhat", nd), dzTop = scratch.floats("backward.dz_top", top.pairs());
         sums.zero(32);
-        centredSs.launch(Kernel.blocks(d, COL_THREADS), 1, COL_THREADS, b.x(), n, d, colSs);
-        sumDoubles.launch(1, 1, COL_THREADS, colSs, d, sums, 0);
+        centredSumOfSquares(b.x(), n, d, sums, 0);
         residual.launch(n, 1, ROW_THREADS, b.x(), xhat, d, sums, e, dxhat, rowSse);
         sumDoubles.launch(1, 1, COL_THREADS, rowSse, n, sums, 1);
         pairDz.launch(Kernel.blocks(top.pairs(), PAIR_WARPS), 1, PAIR_WARPS * 32, top.idx(), top.val(), dxhat, p.wDec(),
@@ -61,8 +63,7 @@ final class SparseBackward {
             DeviceBuffer ehat = scratch.floats("backward.ehat", nd);
             dehat = scratch.floats("backward.dehat", nd);
             dzAux = scratch.floats("backward.dz_aux", aux.pairs());
-            centredSs.launch(Kernel.blocks(d, COL_THREADS), 1, COL_THREADS, e, n, d, colSs);
-            sumDoubles.launch(1, 1, COL_THREADS, colSs, d, sums, 2);
+            centredSumOfSquares(e, n, d, sums, 2);
             FusedForward.launchDecode(decode, p, aux, null, ehat);
             auxResidual.launch(n, 1, ROW_THREADS, ehat, e, d, sums, auxAlpha, dehat, rowSse);
             sumDoubles.launch(1, 1, COL_THREADS, rowSse, n, sums, 3);
@@ -71,6 +72,14 @@ final class SparseBackward {
         }
         weightGradients(p, b, top, aux, dzTop, dzAux, dxhat, dehat, grads);
         return losses(sums, auxAlpha, aux != null);
+    }
+
+    /** sums[slot] = Σ_n ‖v_n − v̄‖² over v [N, d]: per-slice column moments, then per column, then over columns. */
+    private void centredSumOfSquares(DeviceBuffer v, int n, int d, DeviceBuffer sums, int slot) {
+        DeviceBuffer partial = scratch.doubles("backward.moments", 2L * SLICES * d), colSs = scratch.doubles("backward.col_ss", d);
+        moments.launch(Kernel.blocks(d, COL_THREADS), SLICES, COL_THREADS, v, n, d, SLICES, partial);
+        centredSs.launch(Kernel.blocks(d, COL_THREADS), 1, COL_THREADS, partial, SLICES, n, d, colSs);
+        sumDoubles.launch(1, 1, COL_THREADS, colSs, d, sums, slot);
     }
 
     /** Groups pairs by latent (counting sort in token order) and lets one block own each latent. */
@@ -91,7 +100,9 @@ final class SparseBackward {
         csrFill.launch(chunks, 1, CHUNK_THREADS, top.idx(), k, auxIdx, ka, n, ROWS_PER_CHUNK, m, counts, offsets, order);
         latentGrads.launch(m, 1, LATENT_THREADS, offsets, order, top.val(), dzTop, auxVal, dzAux, dxhat, dehat, b.x(), p.bDec(), k, ka, d,
                 grads.wDec(), grads.wEnc(), grads.bEnc(), dbEncSum);
-        biasDecGrad.launch(Kernel.blocks(d, BIAS_COLS), 1, BIAS_THREADS, dxhat, dbEncSum, p.wEnc(), n, m, d, grads.bDec());
+        DeviceBuffer biasParts = scratch.doubles("backward.db_dec_partial", (long) SLICES * d);
+        biasPartial.launch(Kernel.blocks(d, BIAS_COLS), SLICES, BIAS_THREADS, dxhat, dbEncSum, p.wEnc(), n, m, d, SLICES, biasParts);
+        biasFinish.launch(Kernel.blocks(d, COL_THREADS), 1, COL_THREADS, biasParts, SLICES, d, grads.bDec());
     }
 
     private static Losses losses(DeviceBuffer sums, float auxAlpha, boolean hasAux) {
