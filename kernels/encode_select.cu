@@ -28,10 +28,14 @@
 // 16×16 accumulators for z and two for s: 32 f32 registers) and each f32 thread 4 × 4 outputs;
 // 128 latents per tile make the per-row selection 4 keys per lane. The z and s tiles are staged in
 // shared memory (2 × 32 × 132 f32 = 33 KiB) so that both modes share one selection epilogue; the
-// operand staging area (f32: kTileKF = 16 deep, 20 KiB; bf16: kTileKH = 32 deep, 25 KiB) aliases
-// the s tile, keeping every block under the 48 KiB static limit on sm_80 and sm_90.
+// operand staging area (f32: kTileKF = 16 deep, 21 KiB; bf16: kTileKH = 32 deep, 25 KiB) aliases
+// the s tile, keeping every block under the 48 KiB static limit on sm_80 and sm_90 (42,496 bytes).
+// ptxas (nvcc 13.0, sm_90): encode_tile_f32 80 registers, encode_tile_bf16 66, encode_merge 32,
+// no spills, no stack: 3 blocks (24 warps) per SM by registers, 5 by shared memory.
 // The per-tile selection ranks each key against the tile's 128 (O(kTileM²) compares per row,
-// ~10% of the f32 products at d = 768); no measurement on a GPU has been made yet.
+// about a tenth of the f32 products at d = 768 by instruction count). No timing on a GPU has been
+// made yet; the 32-token tile re-reads each weight tile N/32 times, the first thing to measure.
+// encode_geometry reports these constants so that the host can refuse a mismatched build.
 #include <mma.h>
 #include <cuda_bf16.h>
 
@@ -267,6 +271,13 @@ extern "C" __global__ void __launch_bounds__(gsae::kThreads) encode_tile_f32(GSA
 
 extern "C" __global__ void __launch_bounds__(gsae::kThreads) encode_tile_bf16(GSAE_TILE_PARAMS) {
     gsae::encode_tile<true>(GSAE_TILE_ARGS);
+}
+
+// out = {kTileN, kTileM, kThreads}: the launch geometry the host must use.  grid 1, 1 thread.
+extern "C" __global__ void encode_geometry(int* out) {
+    out[0] = gsae::kTileN;
+    out[1] = gsae::kTileM;
+    out[2] = gsae::kThreads;
 }
 
 // Block per local row: the k smallest of the row's `count` candidate keys, ascending latent order,

@@ -1,9 +1,13 @@
 package gsae.cuda;
 
+import java.util.Arrays;
+import java.util.Locale;
+
 /**
- * The fused path: encode_select.cu's tile kernel and merge, and sparse_decode.cu. Tokens are taken
- * in chunks so that the per-tile candidate keys ([rows, tiles, min(k, 128)] u64) stay under
- * {@link #CANDIDATE_BUDGET} bytes whatever N is.
+ * The fused path: encode_select.cu's tile kernel and merge, and sparse_decode.cu. The tile
+ * constants mirror the kernel's and are checked against encode_geometry when the stage opens.
+ * Tokens are taken in chunks so that the per-tile candidate keys ([rows, tiles, min(k, 128)]
+ * u64) stay under {@link #CANDIDATE_BUDGET} bytes whatever N is.
  */
 final class FusedForward implements Forward {
 
@@ -20,11 +24,24 @@ final class FusedForward implements Forward {
         this.decode = kernels.get("sparse_decode", "sparse_decode");
         this.scratch = scratch;
         this.precision = precision;
+        checkGeometry(kernels.get("encode_select", "encode_geometry"));
+    }
+
+    /** Refuses a fatbin whose tile constants differ from the ones this class launches with. */
+    private void checkGeometry(Kernel geometry) {
+        DeviceBuffer out = scratch.ints("encode.geometry", 3);
+        geometry.launch(1, 1, 1, out);
+        int[] got = new int[3];
+        out.download(got);
+        int[] want = {TILE_TOKENS, TILE_LATENTS, TILE_THREADS};
+        if (!Arrays.equals(got, want))
+            throw new IllegalStateException("encode_select.fatbin was built with tiles " + Arrays.toString(got) + " (tokens, latents, threads), "
+                    + "the Java side launches " + Arrays.toString(want) + ": rebuild kernels and jar together");
     }
 
     @Override
     public String name() {
-        return "fused-" + precision.name().toLowerCase(java.util.Locale.ROOT);
+        return "fused-" + precision.name().toLowerCase(Locale.ROOT);
     }
 
     @Override
