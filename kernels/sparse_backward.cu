@@ -1,9 +1,9 @@
 // sparse_backward.cu — losses and gradients of one batch (SPEC §3–4), O(N·k·d), deterministic.
 //
 // Host order (see gsae.cuda.SparseBackward):
-//   column_moments → column_centred_ss(x) → sum_doubles     sums[0] = denom = Σ_n ‖x_n − x̄‖²
+//   column_partial_sums/column_reduce twice → sum_doubles   sums[0] = denom = Σ_n ‖x_n − x̄‖²
 //   residual → sum_doubles                                 e = x − x̂, dx̂ = −2e/denom, sums[1] = Σ‖e‖²
-//   [AuxK] the same three on e (sums[2]), sparse_decode(aux) → ê, aux_residual → sum_doubles (sums[3]):
+//   [AuxK] the same on e (sums[2]), sparse_decode(aux) → ê, aux_residual → sum_doubles (sums[3]):
 //          dê = α·2(ê − e)/Σ‖e − ē‖² (0 when that is 0), per-row ‖ê − e‖²
 //   pair_dz (top with dx̂, aux with dê)                    dz[n,s] = (dout_n · W_dec[i]) · 1[a > 0]
 //   csr_count → csr_scan_chunks → exclusive_scan → csr_fill
@@ -22,7 +22,7 @@
 // Pointers (row-major; f32 unless said): sums [4] f64 (the loss sums above); x, x̂, e, dx̂, ê, dê [N, d]; idx_top [N, k] i32,
 // val_top/dz_top [N, k]; idx_aux [N, ka] i32, val_aux/dz_aux [N, ka] (null when ka = 0);
 // w_enc, w_dec, dw_enc, dw_dec [M, d]; b_dec, db_dec [d]; db_enc [M]; db_enc_sum [M] f64;
-// partial [slices, 2, d] f64 (moments) or [slices, d] f64 (db_dec); chunk_count [chunks, M] i32; offsets [M + 1] i32; pairs [N·(k + ka)] i32 holding n·(k+ka) + s,
+// partial [slices, d] f64; mean [d] f64; chunk_count [chunks, M] i32; offsets [M + 1] i32; pairs [N·(k + ka)] i32 holding n·(k+ka) + s,
 // s < k for top slots and k + slot for aux slots.
 #include "common.cuh"
 
@@ -40,37 +40,33 @@ static_assert(kBiasCols == kWarp, "bias_dec_partial reads one coalesced warp per
 
 using namespace gsae;
 
-// Column moments of v [N, d] over token slice blockIdx.y of `slices` (contiguous rows):
-// partial[s, 0, j] = Σ v[n, j], partial[s, 1, j] = Σ v[n, j]², in f64.  grid (ceil(d/256), slices).
+// Over token slice blockIdx.y of `slices` (contiguous rows) of v [N, d], in f64:
+// partial[s, j] = Σ v[n, j] when mean is null, else Σ (v[n, j] − mean[j])².  grid (ceil(d/256), slices).
 extern "C" __global__ void __launch_bounds__(kColThreads)
-column_moments(const float* v, int n, int d, int slices, double* partial) {
+column_partial_sums(const float* v, int n, int d, int slices, const double* mean, double* partial) {
     const int j = blockIdx.x * kColThreads + threadIdx.x, s = blockIdx.y;
     if (j >= d) return;
     const int first = static_cast<int>(static_cast<long long>(n) * s / slices);
     const int last = static_cast<int>(static_cast<long long>(n) * (s + 1) / slices);
-    double s1 = 0.0, s2 = 0.0;
+    const double centre = mean != nullptr ? mean[j] : 0.0;
+    double acc = 0.0;
     for (int r = first; r < last; r++) {
-        const double x = v[static_cast<size_t>(r) * d + j];
-        s1 += x;
-        s2 += x * x;
+        const double x = static_cast<double>(v[static_cast<size_t>(r) * d + j]) - centre;
+        acc += mean != nullptr ? x * x : x;
     }
-    partial[(static_cast<size_t>(s) * 2) * d + j] = s1;
-    partial[(static_cast<size_t>(s) * 2 + 1) * d + j] = s2;
+    partial[static_cast<size_t>(s) * d + j] = acc;
 }
 
-// col_ss[j] = Σ_n (v[n, j] − mean_j)² = S2 − S1²/N from the slices' moments, added in slice order.
-// f64 keeps the cancellation harmless for f32 data (relative error ~1e-16·S2/col_ss).
-// grid ceil(d/256).
+// out[j] = (Σ_s partial[s, j]) / divisor, slices added in order.  grid ceil(d/256).
+// With column_partial_sums: the column means (divisor N), then Σ_n (v − mean)² (divisor 1) — the
+// reference's two passes, so identical rows give exactly 0.
 extern "C" __global__ void __launch_bounds__(kColThreads)
-column_centred_ss(const double* partial, int slices, int n, int d, double* col_ss) {
+column_reduce(const double* partial, int slices, int d, double divisor, double* out) {
     const int j = blockIdx.x * kColThreads + threadIdx.x;
     if (j >= d) return;
-    double s1 = 0.0, s2 = 0.0;
-    for (int s = 0; s < slices; s++) {
-        s1 += partial[(static_cast<size_t>(s) * 2) * d + j];
-        s2 += partial[(static_cast<size_t>(s) * 2 + 1) * d + j];
-    }
-    col_ss[j] = fmax(0.0, s2 - s1 * s1 / n);
+    double acc = 0.0;
+    for (int s = 0; s < slices; s++) acc += partial[static_cast<size_t>(s) * d + j];
+    out[j] = acc / divisor;
 }
 
 // sums[slot] = Σ v[0 .. count) in a fixed order.  grid 1, kColThreads threads.

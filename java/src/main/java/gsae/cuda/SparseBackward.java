@@ -16,14 +16,14 @@ final class SparseBackward {
     private static final int ROW_THREADS = 128, COL_THREADS = 256, PAIR_WARPS = 8, CHUNK_THREADS = 256, SCAN_THREADS = 1024,
             LATENT_THREADS = 128, BIAS_COLS = 32, BIAS_THREADS = 256;
 
-    private final Kernel moments, centredSs, sumDoubles, residual, auxResidual, pairDz, csrCount, csrScan, scan, csrFill, latentGrads,
+    private final Kernel columnSums, columnReduce, sumDoubles, residual, auxResidual, pairDz, csrCount, csrScan, scan, csrFill, latentGrads,
             biasPartial, biasFinish, decode;
     private final Scratch scratch;
 
     SparseBackward(Kernels k, Scratch scratch) {
         String f = "sparse_backward";
-        moments = k.get(f, "column_moments");
-        centredSs = k.get(f, "column_centred_ss");
+        columnSums = k.get(f, "column_partial_sums");
+        columnReduce = k.get(f, "column_reduce");
         sumDoubles = k.get(f, "sum_doubles");
         residual = k.get(f, "residual");
         auxResidual = k.get(f, "aux_residual");
@@ -74,11 +74,15 @@ final class SparseBackward {
         return losses(sums, auxAlpha, aux != null);
     }
 
-    /** sums[slot] = Σ_n ‖v_n − v̄‖² over v [N, d]: per-slice column moments, then per column, then over columns. */
+    /** sums[slot] = Σ_n ‖v_n − v̄‖² over v [N, d], in two passes like the reference: column means, then centred squares. */
     private void centredSumOfSquares(DeviceBuffer v, int n, int d, DeviceBuffer sums, int slot) {
-        DeviceBuffer partial = scratch.doubles("backward.moments", 2L * SLICES * d), colSs = scratch.doubles("backward.col_ss", d);
-        moments.launch(Kernel.blocks(d, COL_THREADS), SLICES, COL_THREADS, v, n, d, SLICES, partial);
-        centredSs.launch(Kernel.blocks(d, COL_THREADS), 1, COL_THREADS, partial, SLICES, n, d, colSs);
+        DeviceBuffer partial = scratch.doubles("backward.column_partial", (long) SLICES * d), mean = scratch.doubles("backward.column_mean", d),
+                colSs = scratch.doubles("backward.column_ss", d);
+        long blocks = Kernel.blocks(d, COL_THREADS);
+        columnSums.launch(blocks, SLICES, COL_THREADS, v, n, d, SLICES, null, partial);
+        columnReduce.launch(blocks, 1, COL_THREADS, partial, SLICES, d, (double) n, mean);
+        columnSums.launch(blocks, SLICES, COL_THREADS, v, n, d, SLICES, mean, partial);
+        columnReduce.launch(blocks, 1, COL_THREADS, partial, SLICES, d, 1.0, colSs);
         sumDoubles.launch(1, 1, COL_THREADS, colSs, d, sums, slot);
     }
 
