@@ -52,6 +52,7 @@ final class Cublas implements AutoCloseable {
         }
     }
 
+    @SuppressWarnings("restricted") // native access is granted by --enable-native-access (gsae's launcher and poms)
     private SymbolLookup load() {
         IllegalArgumentException first = null;
         for (String name : new String[]{"libcublas.so.13", "libcublas.so.12"}) {
@@ -64,6 +65,7 @@ final class Cublas implements AutoCloseable {
         throw new IllegalStateException("cuBLAS not found (libcublas.so.13 or .so.12 on the library path): " + first.getMessage());
     }
 
+    @SuppressWarnings("restricted")
     private static MethodHandle bind(SymbolLookup lib, String symbol, FunctionDescriptor fd) {
         MemorySegment at = lib.find(symbol).orElseThrow(() -> new IllegalStateException("cuBLAS has no symbol " + symbol));
         return LINKER.downcallHandle(at, fd);

@@ -16,11 +16,9 @@ import gsae.ops.Selection;
 public final class CudaOps implements Ops, AutoCloseable {
 
     private final Stages stages;
-    private final Scratch io;
 
     CudaOps(Stages stages) {
         this.stages = stages;
-        this.io = stages.scratch;
     }
 
     @Override
@@ -37,11 +35,11 @@ public final class CudaOps implements Ops, AutoCloseable {
         int kAux = Math.min(auxK, deadCount);
         DeviceParams dp = params(p, "in.params");
         DeviceBatch db = batch(b);
-        DeviceSelection top = DeviceSelection.in(io, "out.top", b.n(), k);
-        DeviceSelection aux = kAux > 0 ? DeviceSelection.in(io, "out.aux", b.n(), kAux) : null;
+        DeviceSelection top = DeviceSelection.in(stages.scratch, "out.top", b.n(), k);
+        DeviceSelection aux = kAux > 0 ? DeviceSelection.in(stages.scratch, "out.aux", b.n(), kAux) : null;
         DeviceBuffer deadMask = null;
         if (aux != null) {
-            deadMask = io.get("in.dead", p.m());
+            deadMask = stages.scratch.get("in.dead", p.m());
             deadMask.upload(flags(dead));
             aux.poison();
         }
@@ -55,9 +53,9 @@ public final class CudaOps implements Ops, AutoCloseable {
     public float[] decode(Params p, Selection s, boolean withBias) {
         stages.ctx.makeCurrent();
         DeviceParams dp = params(p, "in.params");
-        DeviceSelection ds = DeviceSelection.in(io, "in.selection", s.n(), s.k());
+        DeviceSelection ds = DeviceSelection.in(stages.scratch, "in.selection", s.n(), s.k());
         ds.upload(s);
-        DeviceBuffer out = io.floats("out.xhat", (long) s.n() * p.d());
+        DeviceBuffer out = stages.scratch.floats("out.xhat", (long) s.n() * p.d());
         out.fill(DeviceBuffer.NAN_BITS, (long) s.n() * p.d());
         stages.forward.decode(dp, ds, withBias, out);
         stages.ctx.sync("decode");
@@ -71,16 +69,16 @@ public final class CudaOps implements Ops, AutoCloseable {
         stages.ctx.makeCurrent();
         DeviceParams dp = params(p, "in.params");
         DeviceBatch db = batch(b);
-        DeviceSelection top = DeviceSelection.in(io, "in.top", enc.top().n(), enc.top().k());
+        DeviceSelection top = DeviceSelection.in(stages.scratch, "in.top", enc.top().n(), enc.top().k());
         top.upload(enc.top());
         DeviceSelection aux = null;
         if (enc.aux() != null) {
-            aux = DeviceSelection.in(io, "in.aux", enc.aux().n(), enc.aux().k());
+            aux = DeviceSelection.in(stages.scratch, "in.aux", enc.aux().n(), enc.aux().k());
             aux.upload(enc.aux());
         }
-        DeviceBuffer dx = io.floats("in.xhat", xhat.length);
+        DeviceBuffer dx = stages.scratch.floats("in.xhat", xhat.length);
         dx.upload(xhat);
-        DeviceParams dg = DeviceParams.in(io, "out.grads", p.d(), p.m());
+        DeviceParams dg = DeviceParams.in(stages.scratch, "out.grads", p.d(), p.m());
         dg.fill(DeviceBuffer.NAN_BITS);
         Losses losses = stages.backward.run(dp, db, top, aux, dx, auxAlpha, dg);
         stages.ctx.sync("backward");
@@ -104,18 +102,18 @@ public final class CudaOps implements Ops, AutoCloseable {
     }
 
     private DeviceParams params(Params p, String name) {
-        DeviceParams dp = DeviceParams.in(io, name, p.d(), p.m());
+        DeviceParams dp = DeviceParams.in(stages.scratch, name, p.d(), p.m());
         dp.upload(p);
         return dp;
     }
 
     private DeviceBatch batch(Batch b) {
         long nd = (long) b.n() * b.d();
-        DeviceBuffer x = io.floats("in.x", nd);
+        DeviceBuffer x = stages.scratch.floats("in.x", nd);
         x.upload(b.x());
         DeviceBuffer g = null;
         if (b.hasGradients()) {
-            g = io.floats("in.g", nd);
+            g = stages.scratch.floats("in.g", nd);
             g.upload(b.g());
         }
         return new DeviceBatch(b.n(), b.d(), x, g);

@@ -39,6 +39,7 @@ final class CudaProbe {
     }
 
     /** Null when libcuda.so.1 loads, else why not. */
+    @SuppressWarnings("restricted") // native access is granted by --enable-native-access (gsae's launcher and poms)
     static String driverLibrary() {
         try (Arena arena = Arena.ofConfined()) {
             SymbolLookup.libraryLookup("libcuda.so.1", arena);

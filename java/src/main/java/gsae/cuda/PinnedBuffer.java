@@ -27,7 +27,11 @@ final class PinnedBuffer implements AutoCloseable {
         return bytes;
     }
 
-    /** Copies {@code src} into the staging memory and queues its transfer into {@code dst} on the stream. */
+    /**
+     * Copies {@code src} into the staging memory and queues its transfer into {@code dst} on the
+     * stream. The previous transfer from this buffer must have finished (the training step waits
+     * on its stream at the end of every step, before the next batch arrives).
+     */
     void sendAsync(float[] src, DeviceBuffer dst, CudaContext ctx) {
         long count = 4L * src.length;
         if (count > bytes || count > dst.bytes()) throw new IllegalArgumentException(src.length + " floats do not fit the staging buffers");
