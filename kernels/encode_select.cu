@@ -107,18 +107,24 @@ __device__ __forceinline__ void load_slab(T (*dst)[LD], const float* src, const 
     }
 }
 
+// Stages the k0 .. k0+K slice of x − b_dec and W_enc (and of g and W_dec when with_s) for one tile.
+template <int K, typename Stage>
+__device__ __forceinline__ void load_operands(Stage& st, const TileArgs& a, int tok0, int lat0, int k0, bool with_s) {
+    const int tokens_end = a.row0 + a.rows;
+    load_slab<kTileN, K>(st.xs, a.x, a.b_dec, tok0, tokens_end, k0, a.d);
+    load_slab<kTileM, K>(st.ws, a.w_enc, nullptr, lat0, a.m, k0, a.d);
+    if (with_s) {
+        load_slab<kTileN, K>(st.gs, a.g, nullptr, tok0, tokens_end, k0, a.d);
+        load_slab<kTileM, K>(st.vs, a.w_dec, nullptr, lat0, a.m, k0, a.d);
+    }
+}
+
 // f32 products: thread (ty, tx) owns rows 4·ty .. 4·ty+3 and latents tx + 32·c, c < 4.
 __device__ void tile_products_f32(const TileArgs& a, TileShared& sh, int tok0, int lat0, bool with_s) {
     const int tx = threadIdx.x % kWarp, ty = threadIdx.x / kWarp;
     float accz[4][4] = {}, accs[4][4] = {};
-    const int tokens_end = a.row0 + a.rows;
     for (int k0 = 0; k0 < a.d; k0 += kTileKF) {
-        load_slab<kTileN, kTileKF>(sh.f32.xs, a.x, a.b_dec, tok0, tokens_end, k0, a.d);
-        load_slab<kTileM, kTileKF>(sh.f32.ws, a.w_enc, nullptr, lat0, a.m, k0, a.d);
-        if (with_s) {
-            load_slab<kTileN, kTileKF>(sh.f32.gs, a.g, nullptr, tok0, tokens_end, k0, a.d);
-            load_slab<kTileM, kTileKF>(sh.f32.vs, a.w_dec, nullptr, lat0, a.m, k0, a.d);
-        }
+        load_operands<kTileKF>(sh.f32, a, tok0, lat0, k0, with_s);
         __syncthreads();
 #pragma unroll
         for (int kk = 0; kk < kTileKF; kk++) {
@@ -165,14 +171,8 @@ __device__ void tile_products_bf16(const TileArgs& a, TileShared& sh, int tok0, 
     wmma::fragment<wmma::matrix_a, 16, 16, 16, __nv_bfloat16, wmma::row_major> fa;
     wmma::fragment<wmma::matrix_b, 16, 16, 16, __nv_bfloat16, wmma::col_major> fb;
     constexpr int ld = kTileKH + kPadH;
-    const int tokens_end = a.row0 + a.rows;
     for (int k0 = 0; k0 < a.d; k0 += kTileKH) {
-        load_slab<kTileN, kTileKH>(sh.bf16.xs, a.x, a.b_dec, tok0, tokens_end, k0, a.d);
-        load_slab<kTileM, kTileKH>(sh.bf16.ws, a.w_enc, nullptr, lat0, a.m, k0, a.d);
-        if (with_s) {
-            load_slab<kTileN, kTileKH>(sh.bf16.gs, a.g, nullptr, tok0, tokens_end, k0, a.d);
-            load_slab<kTileM, kTileKH>(sh.bf16.vs, a.w_dec, nullptr, lat0, a.m, k0, a.d);
-        }
+        load_operands<kTileKH>(sh.bf16, a, tok0, lat0, k0, with_s);
         __syncthreads();
 #pragma unroll
         for (int ks = 0; ks < kTileKH; ks += 16) {
