@@ -1,2 +1,5 @@
-/** The CUDA backend: JCuda driver API for the hand-written kernels, cuBLAS through FFM for the dense baseline. */
+/**
+ * The CUDA backend: the hand-written kernels of kernels/ through JCuda's driver API, cuBLAS through
+ * FFM for the dense baseline, and the self-check that holds both to the CPU reference.
+ */
 package gsae.cuda;

@@ -1,0 +1,137 @@
+package gsae.cuda;
+
+import gsae.config.SaeConfig;
+import gsae.ops.Batch;
+import gsae.ops.Losses;
+import gsae.ops.StepMetrics;
+import gsae.ops.TrainState;
+import gsae.ops.TrainingStep;
+
+/**
+ * A training step whose parameters, Adam moments, gradients and since-fired counters live on the
+ * device ({@link gsae.ops.HostTrainingStep}'s order of work, on the GPU). Per step the host sends
+ * x and g through pinned staging buffers on the stream and reads back six scalars: the four loss
+ * sums, the count of a > 0 and the count of dead latents.
+ */
+public final class CudaTrainingStep implements TrainingStep {
+
+    private static final int COUNTER_THREADS = 256;
+
+    private final SaeConfig cfg;
+    private final Stages stages;
+    private final DeviceParams params, grads, adamM, adamV;
+    private final DeviceBuffer since, dead, counters;
+    private final Kernel advance, reset, mark;
+    private PinnedBuffer stageX, stageG;
+    private long step;
+    private int deadCount;
+
+    CudaTrainingStep(SaeConfig cfg, Stages stages, Kernels kernels, TrainState init) {
+        if (init.params().d() != cfg.d() || init.params().m() != cfg.latents())
+            throw new IllegalArgumentException("state shape does not match the SAE config");
+        this.cfg = cfg;
+        this.stages = stages;
+        int d = cfg.d(), m = cfg.latents();
+        Scratch s = stages.scratch;
+        params = DeviceParams.in(s, "train.params", d, m);
+        grads = DeviceParams.in(s, "train.grads", d, m);
+        adamM = DeviceParams.in(s, "train.adam_m", d, m);
+        adamV = DeviceParams.in(s, "train.adam_v", d, m);
+        since = s.get("train.since_fired", 8L * m);
+        dead = s.get("train.dead", m);
+        counters = s.get("train.counters", 16);
+        advance = kernels.get("update", "since_fired_advance");
+        reset = kernels.get("update", "since_fired_reset");
+        mark = kernels.get("update", "dead_mark");
+        params.upload(init.params());
+        adamM.upload(init.adamM());
+        adamV.upload(init.adamV());
+        since.upload(init.sinceFired());
+        step = init.step();
+        counters.zero(16);
+        markDead();
+        deadCount = (int) readCounters()[1];
+    }
+
+    @Override
+    public StepMetrics step(Batch batch, float lr) {
+        stages.ctx.makeCurrent();
+        if (batch.d() != cfg.d()) throw new IllegalArgumentException("batch has d=" + batch.d() + ", the SAE has d=" + cfg.d());
+        DeviceBatch b = send(batch);
+        float beta = batch.hasGradients() ? cfg.beta() : 0f;
+        int kAux = Math.min(cfg.auxK(), deadCount);
+        Scratch s = stages.scratch;
+        DeviceSelection top = DeviceSelection.in(s, "train.top", batch.n(), cfg.k());
+        DeviceSelection aux = kAux > 0 ? DeviceSelection.in(s, "train.aux", batch.n(), kAux) : null;
+        DeviceBuffer xhat = s.floats("train.xhat", (long) batch.n() * cfg.d());
+
+        stages.forward.encodeSelect(params, b, beta, dead, top, aux);
+        stages.forward.decode(params, top, true, xhat);
+        Losses losses = stages.backward.run(params, b, top, aux, xhat, cfg.auxAlpha(), grads);
+        stages.update.run(params, grads, adamM, adamV, lr, ++step);
+
+        counters.zero(16);
+        advance.launch(Kernel.blocks(cfg.latents(), COUNTER_THREADS), 1, COUNTER_THREADS, since, cfg.latents(), batch.n());
+        reset.launch(Kernel.blocks(top.pairs(), COUNTER_THREADS), 1, COUNTER_THREADS, top.idx(), top.val(), (int) top.pairs(), since,
+                counters);
+        markDead();
+        long[] c = readCounters();
+        deadCount = (int) c[1];
+        return new StepMetrics(losses.fvu(), losses.auxk(), losses.loss(), (double) c[0] / batch.n(), (double) deadCount / cfg.latents());
+    }
+
+    private DeviceBatch send(Batch batch) {
+        long bytes = 4L * batch.n() * batch.d();
+        Scratch s = stages.scratch;
+        DeviceBuffer x = s.get("train.x", bytes);
+        stageX = staging(stageX, bytes, "x");
+        stageX.sendAsync(batch.x(), x, stages.ctx);
+        DeviceBuffer g = null;
+        if (batch.hasGradients()) {
+            g = s.get("train.g", bytes);
+            stageG = staging(stageG, bytes, "g");
+            stageG.sendAsync(batch.g(), g, stages.ctx);
+        }
+        return new DeviceBatch(batch.n(), batch.d(), x, g);
+    }
+
+    private static PinnedBuffer staging(PinnedBuffer have, long bytes, String what) {
+        if (have != null && have.bytes() >= bytes) return have;
+        if (have != null) have.close();
+        return new PinnedBuffer(bytes, "staging " + what);
+    }
+
+    /** dead[i] = since[i] ≥ dead_tokens, counted into counters[1]. */
+    private void markDead() {
+        mark.launch(Kernel.blocks(cfg.latents(), COUNTER_THREADS), 1, COUNTER_THREADS, since, cfg.latents(), cfg.deadTokens(), dead,
+                counters);
+    }
+
+    /** The counters {a > 0 count, dead count}, after waiting for the stream. */
+    private long[] readCounters() {
+        stages.ctx.sync("training step");
+        long[] raw = new long[2];
+        counters.download(raw);
+        return raw;
+    }
+
+    @Override
+    public TrainState snapshot() {
+        stages.ctx.makeCurrent();
+        stages.ctx.sync("snapshot");
+        long[] fired = new long[cfg.latents()];
+        since.download(fired);
+        return new TrainState(params.download(), adamM.download(), adamV.download(), step, fired);
+    }
+
+    @Override
+    public void close() {
+        stages.ctx.makeCurrent();
+        try {
+            if (stageX != null) stageX.close();
+            if (stageG != null) stageG.close();
+        } finally {
+            stages.close();
+        }
+    }
+}
