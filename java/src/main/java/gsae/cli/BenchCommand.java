@@ -65,18 +65,20 @@ public final class BenchCommand implements Callable<Integer> {
         if (warmupSteps < 0) throw new IllegalArgumentException("--warmup-steps must be ≥ 0, got " + warmupSteps);
         SaeConfig cfg = SaeConfig.of(d, latents, k, beta);
         int workers = threads != null ? threads : Runtime.getRuntime().availableProcessors();
-        Backend b = Backends.choose(dense ? BackendKind.DENSE : backend, workers, System.err);
         Batch data = randomBatch();
         double[] seconds = new double[steps];
-        try (TrainingStep step = b.open(cfg, TrainState.fresh(Params.init(d, latents, seed, new float[d])))) {
+        String name;
+        try (Backend b = Backends.choose(dense ? Backends.denseOf(backend) : backend, workers, System.err);
+             TrainingStep step = b.open(cfg, TrainState.fresh(Params.init(d, latents, seed, new float[d])))) {
             for (int i = 0; i < warmupSteps; i++) step.step(data, 1e-4f);
             for (int i = 0; i < steps; i++) {
                 long t0 = System.nanoTime();
                 step.step(data, 1e-4f);
                 seconds[i] = (System.nanoTime() - t0) / 1e9;
             }
+            name = b.name();
         }
-        report(spec.commandLine().getOut(), b.name(), workers, seconds);
+        report(spec.commandLine().getOut(), name, workers, seconds);
         return 0;
     }
 

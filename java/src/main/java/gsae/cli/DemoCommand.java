@@ -74,11 +74,12 @@ public final class DemoCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         int workers = threads != null ? threads : Runtime.getRuntime().availableProcessors();
-        Backend b = Backends.choose(backend, workers, System.err);
         Teacher teacher = Teacher.standard(seed);
         Map<String, EvalReport> reports = new LinkedHashMap<>();
-        reports.put("TopK (β=0)", run(b, teacher, 0f, "topk", workers));
-        reports.put("g-SAE (β=" + G_SAE_BETA + ")", run(b, teacher, G_SAE_BETA, "gsae", workers));
+        try (Backend b = Backends.choose(backend, workers, System.err)) {
+            reports.put("TopK (β=0)", run(b, teacher, 0f, "topk", workers));
+            reports.put("g-SAE (β=" + G_SAE_BETA + ")", run(b, teacher, G_SAE_BETA, "gsae", workers));
+        }
         DemoTable table = new DemoTable(reports);
         spec.commandLine().getOut().print("\n" + teacher.describe() + ", " + EVAL_TOKENS + " held-out tokens\n" + table.render());
         byte[] json = table.json().getBytes(StandardCharsets.UTF_8);

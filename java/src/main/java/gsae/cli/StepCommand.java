@@ -4,6 +4,7 @@ import gsae.config.BackendKind;
 import gsae.config.SaeConfig;
 import gsae.io.DataException;
 import gsae.io.SafeTensors;
+import gsae.ops.Backend;
 import gsae.ops.Batch;
 import gsae.ops.Encoded;
 import gsae.ops.Losses;
@@ -90,13 +91,14 @@ public final class StepCommand implements Callable<Integer> {
         SaeConfig cfg = new SaeConfig(p.d(), p.m(), k, beta, auxK != null ? auxK : Math.max(1, p.d() / 2), auxAlpha,
                 SaeConfig.DEFAULT_DEAD_TOKENS);
         int workers = threads != null ? threads : Runtime.getRuntime().availableProcessors();
-        Ops ops = Backends.choose(backend, workers, System.err).ops();
-
-        Encoded enc = ops.encodeSelect(p, b, cfg.beta(), cfg.k(), deadMask, deadMask == null ? 0 : cfg.auxK());
-        float[] xhat = ops.decode(p, enc.top(), true);
-        Params grads = Params.zeros(p.d(), p.m());
-        Losses losses = ops.backward(p, b, enc, xhat, cfg.auxAlpha(), grads);
-        write(out, b, enc, xhat, losses, grads);
+        try (Backend chosen = Backends.choose(backend, workers, System.err)) {
+            Ops ops = chosen.ops();
+            Encoded enc = ops.encodeSelect(p, b, cfg.beta(), cfg.k(), deadMask, deadMask == null ? 0 : cfg.auxK());
+            float[] xhat = ops.decode(p, enc.top(), true);
+            Params grads = Params.zeros(p.d(), p.m());
+            Losses losses = ops.backward(p, b, enc, xhat, cfg.auxAlpha(), grads);
+            write(out, b, enc, xhat, losses, grads);
+        }
     }
 
     /** The sparsify-layout parameters; d and M come from encoder.weight. */

@@ -11,5 +11,7 @@ public enum BackendKind {
     /** CPU dense baseline: materialised [N, M] products, for benchmarks. */
     DENSE,
     /** Hand-written CUDA kernels through JCuda. */
-    CUDA
+    CUDA,
+    /** CUDA dense baseline: cuBLAS products through FFM, dense top-k, for benchmarks. */
+    CUDA_DENSE
 }

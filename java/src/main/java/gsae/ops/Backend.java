@@ -2,8 +2,8 @@ package gsae.ops;
 
 import gsae.config.SaeConfig;
 
-/** One implementation of the operations, able to open device-resident training steps. */
-public interface Backend {
+/** One implementation of the operations, able to open device-resident training steps. Close it to release its device or threads. */
+public interface Backend extends AutoCloseable {
 
     /** A short name for logs and tables, e.g. "cpu", "reference", "cuda". */
     String name();
@@ -13,4 +13,7 @@ public interface Backend {
 
     /** A training step that starts from {@code init} (copied; the caller keeps its arrays). */
     TrainingStep open(SaeConfig cfg, TrainState init);
+
+    @Override
+    default void close() {}
 }
