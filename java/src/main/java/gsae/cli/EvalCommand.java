@@ -62,9 +62,10 @@ public final class EvalCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         try {
+            BackendKind kind = backendKind();
             Checkpoint ckpt = Checkpoint.load(checkpoint);
             PrintStream log = System.err;
-            Ops ops = Backends.choose(backendKind(), threads != null ? threads : Runtime.getRuntime().availableProcessors(), log).ops();
+            Ops ops = Backends.choose(kind, threads != null ? threads : Runtime.getRuntime().availableProcessors(), log).ops();
             Map<String, String> context = new LinkedHashMap<>();
             context.put("checkpoint", checkpoint.toString());
             context.put("sae", "M=" + ckpt.sae().latents() + ", k=" + ckpt.sae().k() + ", beta=" + ckpt.sae().beta());
