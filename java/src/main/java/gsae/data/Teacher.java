@@ -50,7 +50,7 @@ public final class Teacher {
         int next = 0;
         next = plant(FeatureFamily.LOUD_INERT, config.loudInert(), config.loudMagnitude(), config.loudRead(), next, basis, rng);
         next = plant(FeatureFamily.QUIET_DECISIVE, config.quietDecisive(), config.quietMagnitude(), config.quietRead(), next, basis, rng);
-        plant(FeatureFamily.ORDINARY, config.ordinary(), config.ordinaryMagnitude(), Double.NaN, next, basis, rng);
+        plant(FeatureFamily.ORDINARY, config.ordinary(), config.ordinaryMagnitude(), config.ordinaryRead(), next, basis, rng);
     }
 
     /** The embedded default teacher used by `gsae train` without --data and by `make demo`. */
@@ -60,8 +60,8 @@ public final class Teacher {
 
     /**
      * Writes {@code count} features of one family from index {@code first}: rates log-uniform in the
-     * configured range, mean magnitudes within ±20% of the family's, directions as in TeacherConfig
-     * (read = NaN: uniformly random). Returns the next free index.
+     * configured range, mean magnitudes within ±20% of the family's, directions as in TeacherConfig.
+     * Returns the next free index.
      */
     private int plant(FeatureFamily family, int count, double magnitude, double read, int first, double[][] basis, SplittableRandom rng) {
         int d = config.d(), classes = config.classes();
@@ -70,8 +70,7 @@ public final class Teacher {
             families[f] = family;
             rates[f] = Math.exp(logMin + (logMax - logMin) * rng.nextDouble());
             magnitudes[f] = magnitude * (0.8 + 0.4 * rng.nextDouble());
-            double[] dir = Double.isNaN(read) ? randomUnit(basis, 0, d, rng)
-                    : combine(randomUnit(basis, classes, d, rng), Math.sqrt(1 - read * read), randomUnit(basis, 0, classes, rng), read);
+            double[] dir = combine(randomUnit(basis, classes, d, rng), Math.sqrt(1 - read * read), randomUnit(basis, 0, classes, rng), read);
             for (int j = 0; j < d; j++) directions[f * d + j] = (float) dir[j];
         }
         normalizeRows(directions, d);

@@ -6,7 +6,7 @@ package gsae.data;
  *
  * <p>A feature of family f has the direction √(1−ρ_f²)·n + ρ_f·r for random unit vectors n in the
  * null space of the classifier and r in its row space, so ρ_f ("read") is the share of the direction
- * the classifier sees. Ordinary features take uniformly random directions instead.
+ * the classifier sees.
  *
  * @param d                 width of x and g
  * @param classes           C, outputs of the downstream classifier; its row space has dimension C
@@ -20,13 +20,14 @@ package gsae.data;
  * @param ordinaryMagnitude mean activation of an ordinary feature when it fires
  * @param loudRead          ρ of loud-but-inert directions (near 0: in the classifier's near-null space)
  * @param quietRead         ρ of quiet-but-decisive directions (near 1: read with full weight)
+ * @param ordinaryRead      ρ of ordinary directions
  * @param gain              the classifier's weight: logits = gain·Qᵀx for an orthonormal Q [d, C]
  * @param noise             standard deviation of the isotropic Gaussian noise added to x
  */
 public record TeacherConfig(int d, int classes, int loudInert, int quietDecisive, int ordinary,
                             double minRate, double maxRate,
                             double loudMagnitude, double quietMagnitude, double ordinaryMagnitude,
-                            double loudRead, double quietRead, double gain, double noise) {
+                            double loudRead, double quietRead, double ordinaryRead, double gain, double noise) {
 
     public TeacherConfig {
         if (d < 2) throw new IllegalArgumentException("teacher d must be ≥ 2, got " + d);
@@ -38,7 +39,7 @@ public record TeacherConfig(int d, int classes, int loudInert, int quietDecisive
             throw new IllegalArgumentException("teacher rates need 0 < min ≤ max ≤ 1, got [" + minRate + ", " + maxRate + "]");
         if (!(loudMagnitude > 0 && quietMagnitude > 0 && ordinaryMagnitude > 0))
             throw new IllegalArgumentException("teacher magnitudes must be > 0");
-        if (!(loudRead >= 0 && loudRead <= 1 && quietRead >= 0 && quietRead <= 1))
+        if (!(loudRead >= 0 && loudRead <= 1 && quietRead >= 0 && quietRead <= 1 && ordinaryRead >= 0 && ordinaryRead <= 1))
             throw new IllegalArgumentException("teacher read fractions must be in [0, 1]");
         if (!(gain > 0 && Double.isFinite(gain))) throw new IllegalArgumentException("teacher gain must be finite and > 0, got " + gain);
         if (!(noise >= 0 && Double.isFinite(noise))) throw new IllegalArgumentException("teacher noise must be finite and ≥ 0, got " + noise);
@@ -51,7 +52,7 @@ public record TeacherConfig(int d, int classes, int loudInert, int quietDecisive
      * clean loss near 1.3 nats against ln 16 ≈ 2.77 for zero ablation.
      */
     public static TeacherConfig standard() {
-        return new TeacherConfig(64, 16, 64, 128, 320, 0.01, 0.06, 4.0, 0.6, 1.5, 0.05, 0.95, 4.0, 0.05);
+        return new TeacherConfig(64, 16, 64, 64, 128, 0.02, 0.12, 4.0, 0.8, 1.5, 0.05, 0.95, 0.2, 4.0, 0.05);
     }
 
     /** F, the number of true features. */

@@ -81,7 +81,7 @@ class EvaluatorTest {
      */
     @Test
     void dualBasisSaeOnAnUndercompleteTeacherReconstructsUpToNoise() {
-        Teacher small = new Teacher(new TeacherConfig(D, 16, 16, 16, 16, 0.05, 0.2, 4, 0.6, 1.5, 0.05, 0.95, 4, 0.01), 2);
+        Teacher small = new Teacher(new TeacherConfig(D, 16, 16, 16, 16, 0.05, 0.2, 4, 0.6, 1.5, 0.05, 0.95, 0.5, 4, 0.01), 2);
         int f = small.features();
         float[] dirs = small.directions();
         Params p = new Params(D, f, dualBasis(dirs, f), new float[f], dirs.clone(), new float[D]);
