@@ -51,6 +51,7 @@ public final class Teacher {
         next = plant(FeatureFamily.LOUD_INERT, config.loudInert(), config.loudMagnitude(), config.loudRead(), next, basis, rng);
         next = plant(FeatureFamily.QUIET_DECISIVE, config.quietDecisive(), config.quietMagnitude(), config.quietRead(), next, basis, rng);
         plant(FeatureFamily.ORDINARY, config.ordinary(), config.ordinaryMagnitude(), config.ordinaryRead(), next, basis, rng);
+        normalizeRows(directions, d);
     }
 
     /** The embedded default teacher used by `gsae train` without --data and by `make demo`. */
@@ -73,7 +74,6 @@ public final class Teacher {
             double[] dir = combine(randomUnit(basis, classes, d, rng), Math.sqrt(1 - read * read), randomUnit(basis, 0, classes, rng), read);
             for (int j = 0; j < d; j++) directions[f * d + j] = (float) dir[j];
         }
-        normalizeRows(directions, d);
         return first + count;
     }
 
@@ -122,12 +122,11 @@ public final class Teacher {
         for (int j = 0; j < v.length; j++) v[j] *= s;
     }
 
-    /** Rescales each float row of {@code rows} [R, d] to unit norm, summing in double. */
+    /** Rescales each float row of {@code rows} [R, d] to unit norm in double, so rounding leaves ‖row‖ within d ulps of 1. */
     private static void normalizeRows(float[] rows, int d) {
         for (int r = 0; r < rows.length / d; r++) {
             double ss = 0;
             for (int j = 0; j < d; j++) ss += (double) rows[r * d + j] * rows[r * d + j];
-            if (ss == 0) continue;
             double inv = 1 / Math.sqrt(ss);
             for (int j = 0; j < d; j++) rows[r * d + j] = (float) (rows[r * d + j] * inv);
         }
