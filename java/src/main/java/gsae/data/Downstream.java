@@ -1,7 +1,5 @@
 package gsae.data;
 
-import java.util.Arrays;
-
 /**
  * The teacher's fixed downstream network: a linear classifier with C outputs and cross entropy.
  *
@@ -87,16 +85,25 @@ public final class Downstream {
      */
     public void gradient(float[] x, int[] labels, int n, float[] g) {
         double[] logp = new double[classes];
-        double[] acc = new double[d];
         for (int row = 0; row < n; row++) {
             logProbabilities(x, row, logp);
-            Arrays.fill(acc, 0);
-            for (int c = 0; c < classes; c++) {
-                double coef = Math.exp(logp[c]) - (c == labels[row] ? 1 : 0);
-                for (int j = 0; j < d; j++) acc[j] += coef * u[c * d + j];
-            }
-            for (int j = 0; j < d; j++) g[row * d + j] = (float) acc[j];
+            gradientRow(logp, labels[row], g, row);
         }
+    }
+
+    /**
+     * Row {@code row} of g = Uᵀ(p − e_y) from the row's log-probabilities, for callers that have them.
+     *
+     * @param logp log softmax(U·x) of the row [C]
+     * @param g    output gradients [N, d]
+     */
+    public void gradientRow(double[] logp, int label, float[] g, int row) {
+        double[] acc = new double[d];
+        for (int c = 0; c < classes; c++) {
+            double coef = Math.exp(logp[c]) - (c == label ? 1 : 0);
+            for (int j = 0; j < d; j++) acc[j] += coef * u[c * d + j];
+        }
+        for (int j = 0; j < d; j++) g[row * d + j] = (float) acc[j];
     }
 
     /**

@@ -133,19 +133,19 @@ public final class Teacher {
     }
 
     /**
-     * Draws token {@code index} of stream {@code stream}: writes x into row {@code row} of {@code x}
-     * and, when {@code codes} is given, every feature's coefficient c_f (0 when silent). Returns the
-     * label y drawn from the clean prediction softmax(U·x). The gradient is {@link Downstream#gradient}
-     * at (x, y).
+     * Draws token {@code index} of stream {@code stream} into row {@code row}: x, and when given, the
+     * gradient g = Uᵀ(softmax(U·x) − e_y) at the stored (float) x and every feature's coefficient
+     * c_f (0 when silent). Returns the label y drawn from the clean prediction softmax(U·x).
      *
      * @param x     activations [N, d]
+     * @param g     gradients [N, d], or null
      * @param codes true coefficients [F], or null
      */
-    public int sample(long stream, long index, float[] x, int row, double[] codes) {
+    public int sample(long stream, long index, float[] x, float[] g, int row, double[] codes) {
         int d = config.d();
         SplittableRandom rng = new SplittableRandom(mix(mix(mix(seed) + stream) + index));
         double[] acc = new double[d];
-        for (int j = 0; j < d; j++) acc[j] = config.noise() * Params.gaussian(rng);
+        gaussians(rng, acc, config.noise());
         for (int f = 0; f < rates.length; f++) {
             double c = rng.nextDouble() < rates[f] ? magnitudes[f] * (0.5 + rng.nextDouble()) : 0;
             if (codes != null) codes[f] = c;
@@ -155,12 +155,27 @@ public final class Teacher {
         for (int j = 0; j < d; j++) x[row * d + j] = (float) acc[j];
         double[] logp = new double[config.classes()];
         downstream.logProbabilities(x, row, logp);
-        double u = rng.nextDouble();
+        int label = categorical(logp, rng.nextDouble());
+        if (g != null) downstream.gradientRow(logp, label, g, row);
+        return label;
+    }
+
+    /** The class whose cumulative probability first exceeds u ∈ [0, 1). */
+    private static int categorical(double[] logp, double u) {
         for (int c = 0; c < logp.length - 1; c++) {
             u -= Math.exp(logp[c]);
             if (u < 0) return c;
         }
         return logp.length - 1;
+    }
+
+    /** Fills v with N(0, σ²) draws, two per Box–Muller pair (cos and sin) to halve the transcendental calls. */
+    private static void gaussians(SplittableRandom rng, double[] v, double sigma) {
+        for (int j = 0; j < v.length; j += 2) {
+            double r = sigma * Math.sqrt(-2.0 * Math.log(1.0 - rng.nextDouble())), angle = 2.0 * Math.PI * rng.nextDouble();
+            v[j] = r * Math.cos(angle);
+            if (j + 1 < v.length) v[j + 1] = r * Math.sin(angle);
+        }
     }
 
     /** The splitmix64 finaliser: a bijection that spreads nearby seeds far apart. */

@@ -1,10 +1,16 @@
 package gsae.data;
 
+import java.util.stream.IntStream;
+
 /**
  * One endless stream of teacher tokens. Token t is a function of (teacher seed, stream seed, t)
- * alone, so {@link #seek} is O(1) and a resumed stream continues bit for bit.
+ * alone, so {@link #seek} is O(1), a resumed stream continues bit for bit, and large batches are
+ * drawn in parallel (on the common fork-join pool) with the same result as one thread.
  */
 public final class TeacherSource implements BatchSource {
+
+    /** Below this many rows a batch is drawn on the calling thread: forking would cost more than it saves. */
+    private static final int PARALLEL_ROWS = 256;
 
     private final Teacher teacher;
     private final long stream;
@@ -33,8 +39,9 @@ public final class TeacherSource implements BatchSource {
      * @param labels classes drawn from the clean prediction [n]
      */
     public void next(float[] x, float[] g, int[] labels, int n) {
-        for (int row = 0; row < n; row++) labels[row] = teacher.sample(stream, position + row, x, row, null);
-        teacher.downstream().gradient(x, labels, n, g);
+        long start = position;
+        IntStream rows = IntStream.range(0, n);
+        (n >= PARALLEL_ROWS ? rows.parallel() : rows).forEach(row -> labels[row] = teacher.sample(stream, start + row, x, g, row, null));
         position += n;
     }
 

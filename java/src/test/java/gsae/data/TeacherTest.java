@@ -64,7 +64,7 @@ class TeacherTest {
         float[] x = new float[d];
         for (int i = 0; i < f; i++) expectedActive += t.rate(i);
         for (int token = 0; token < n; token++) {
-            t.sample(9, token, x, 0, codes);
+            t.sample(9, token, x, null, 0, codes);
             for (int j = 0; j < d; j++) {
                 double rebuilt = 0;
                 for (int i = 0; i < f; i++) rebuilt += codes[i] * dirs[i * d + j];
@@ -91,7 +91,7 @@ class TeacherTest {
         float[] scratch = new float[d];
         double[] magnitude = new double[3], fires = new double[3], sensitivity = new double[3], members = new double[3];
         for (int token = 0; token < n; token++) {
-            t.sample(11, token, scratch, 0, codes);
+            t.sample(11, token, scratch, null, 0, codes);
             for (int i = 0; i < f; i++) {
                 int fam = t.family(i).ordinal();
                 if (codes[i] != 0) {
