@@ -1,11 +1,109 @@
 package gsae.cli;
 
+import gsae.config.BackendKind;
+import gsae.data.ShardDataset;
+import gsae.data.Teacher;
+import gsae.io.Checkpoint;
+import gsae.io.DataException;
+import gsae.ops.Ops;
+import gsae.train.Backends;
+import gsae.train.EvalReport;
+import gsae.train.Evaluator;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 
-/** PLACEHOLDER (being written): replaced before landing. */
-@Command(name = "eval", mixinStandardHelpOptions = true, description = "(not yet built)")
+/** `gsae eval`: loads a checkpoint and reports SPEC §7's metrics on held-out tokens. */
+@Command(name = "eval", mixinStandardHelpOptions = true,
+        description = {"Evaluate a trained SAE: FVU, L0 and dead latents; on the teacher also the spliced downstream loss,",
+                "loss recovered, KL and recovery of the true features per family."})
 public final class EvalCommand implements Callable<Integer> {
-    @Override public Integer call() { System.err.println("gsae eval: not yet built"); return 2; }
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--checkpoint", required = true, paramLabel = "DIR", description = "checkpoint directory written by gsae train")
+    Path checkpoint;
+
+    @Option(names = "--data", arity = "1..*", paramLabel = "PATH",
+            description = "shard files or directories to evaluate on (default: held-out tokens of the checkpoint's teacher)")
+    List<Path> data;
+
+    @Option(names = "--tokens", defaultValue = "65536", paramLabel = "N", description = "tokens to evaluate (default: ${DEFAULT-VALUE}; at most the shards' total)")
+    long tokens;
+
+    @Option(names = "--batch", defaultValue = "1024", paramLabel = "N", description = "tokens per batch (default: ${DEFAULT-VALUE})")
+    int batch;
+
+    @Option(names = "--backend", defaultValue = "auto", paramLabel = "KIND", description = "auto, cpu, reference, dense or cuda (default: ${DEFAULT-VALUE})")
+    String backend;
+
+    @Option(names = "--threads", paramLabel = "N", description = "CPU worker threads (default: all cores)")
+    Integer threads;
+
+    @Option(names = "--no-gradients", description = "select latents without g, as at inference (β falls back to 0)")
+    boolean noGradients;
+
+    @Option(names = "--json", description = "print JSON instead of a table")
+    boolean json;
+
+    @Override
+    public Integer call() {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        try {
+            BackendKind kind = backendKind();
+            Checkpoint ckpt = Checkpoint.load(checkpoint);
+            PrintStream log = System.err;
+            Ops ops = Backends.choose(kind, threads != null ? threads : Runtime.getRuntime().availableProcessors(), log).ops();
+            Map<String, String> context = new LinkedHashMap<>();
+            context.put("checkpoint", checkpoint.toString());
+            context.put("sae", "M=" + ckpt.sae().latents() + ", k=" + ckpt.sae().k() + ", beta=" + ckpt.sae().beta());
+            context.put("selection", noGradients ? "without gradients (inference)" : "with gradients");
+            context.put("backend", ops.name());
+            EvalReport report = data == null ? onTeacher(ckpt, ops, context, log) : onShards(ckpt, ops, context, log);
+            out.print(json ? EvalFormat.json(report, context) + System.lineSeparator() : EvalFormat.table(report, context));
+            out.flush();
+            return 0;
+        } catch (DataException | IllegalArgumentException | IllegalStateException e) {
+            err.println("gsae eval: " + e.getMessage());
+            err.flush();
+            return 2;
+        }
+    }
+
+    private EvalReport onTeacher(Checkpoint ckpt, Ops ops, Map<String, String> context, PrintStream log) {
+        if (!"teacher".equals(ckpt.data()))
+            throw new IllegalArgumentException("--data: " + checkpoint + " was trained on " + ckpt.data() + ", pass --data PATH to evaluate it");
+        Teacher teacher = Teacher.standard(ckpt.train().seed());
+        context.put("data", teacher.describe() + ", held-out stream");
+        return Evaluator.onTeacher(ops, ckpt.sae(), ckpt.state().params(), ckpt.scales(), teacher, Teacher.EVAL_STREAM,
+                tokens, batch, !noGradients, log);
+    }
+
+    private EvalReport onShards(Checkpoint ckpt, Ops ops, Map<String, String> context, PrintStream log) {
+        try (ShardDataset shards = ShardDataset.open(data, ckpt.train().seed(), false, false)) {
+            context.put("data", shards.describe());
+            return Evaluator.onData(ops, ckpt.sae(), ckpt.state().params(), ckpt.scales(), shards,
+                    Math.min(tokens, shards.tokens()), batch, !noGradients, log);
+        }
+    }
+
+    private BackendKind backendKind() {
+        try {
+            return BackendKind.valueOf(backend.toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--backend: expected auto, cpu, reference, dense or cuda, got '" + backend + "'");
+        }
+    }
 }

@@ -6,9 +6,9 @@ import java.util.Map;
  * Evaluation of one SAE on held-out tokens (SPEC §7).
  *
  * @param tokens       tokens evaluated
- * @param fvu          fraction of variance unexplained
+ * @param fvu          Σ‖x − x̂‖² / Σ‖x − x̄‖² over all evaluated tokens, x̄ their mean
  * @param l0           mean latents with a > 0 per token
- * @param deadFraction fraction of latents never selected on these tokens
+ * @param deadFraction fraction of latents in no token's top-k on these tokens
  * @param downstream   spliced-loss metrics, or null when no downstream loss exists
  * @param recovery     ground-truth recovery per feature family, or null without a teacher
  */
