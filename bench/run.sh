@@ -65,13 +65,13 @@ python3 - "$out" <<'PY'
 import json, sys
 rows = json.load(open(sys.argv[1]))
 to_ms = {"ms/op": 1.0, "s/op": 1e3, "us/op": 1e-3, "ns/op": 1e-6}
-print(f"{'benchmark':<26}{'impl':<7}{'config (dxMxkxN)':<20}{'beta':>5}{'threads':>8}{'ms/call':>12}{'± ms':>9}{'tokens/s':>12}")
+print(f"{'benchmark':<26}{'impl':<7}{'config (dxMxkxN)':<20}{'beta':>5}{'threads':>8}{'ms/call':>13}{'± ms':>12}{'tokens/s':>12}")
 for r in sorted(rows, key=lambda r: (r["params"]["config"], r["benchmark"], r["params"]["impl"], r["params"]["beta"])):
     p, metric = r["params"], r["primaryMetric"]
     ms = metric["score"] * to_ms[metric["scoreUnit"]]
     err = float(metric["scoreError"]) * to_ms[metric["scoreUnit"]]
     n = int(p["config"].split("x")[3])
     name = r["benchmark"].removeprefix("gsae.bench.")
-    err_text = f"{err:9.3f}" if err == err else f"{'-':>9}"
-    print(f"{name:<26}{p['impl']:<7}{p['config']:<20}{p['beta']:>5}{p['threads']:>8}{ms:12.3f}{err_text}{n / (ms / 1e3):12.0f}")
+    err_text = f"{err:12.3f}" if err == err else f"{'-':>12}"
+    print(f"{name:<26}{p['impl']:<7}{p['config']:<20}{p['beta']:>5}{p['threads']:>8}{ms:13.3f}{err_text}{n / (ms / 1e3):12.0f}")
 PY
