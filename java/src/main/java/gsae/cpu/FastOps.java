@@ -7,12 +7,51 @@ import gsae.ops.Ops;
 import gsae.ops.Params;
 import gsae.ops.Selection;
 
-/** PLACEHOLDER (issue #2/#3, being written): replaced by the real implementation before landing. */
+/**
+ * The fast CPU path: the fused encoder for encode-select, then sparse Vector-API stages that touch
+ * only the k selected rows per token (O(N·k·d) after selection), spread over a fixed pool of workers.
+ * Every stage gives bit-identical results for any thread count. One instance serves one thread at a
+ * time (its stages keep scratch space between calls).
+ */
 public final class FastOps implements Ops {
-    public FastOps(int threads) {}
-    @Override public String name() { return "FastOps"; }
-    @Override public Encoded encodeSelect(Params p, Batch b, float beta, int k, boolean[] dead, int auxK) { throw new UnsupportedOperationException(); }
-    @Override public float[] decode(Params p, Selection s, boolean withBias) { throw new UnsupportedOperationException(); }
-    @Override public Losses backward(Params p, Batch b, Encoded enc, float[] xhat, float auxAlpha, Params grads) { throw new UnsupportedOperationException(); }
-    @Override public void update(Params p, Params grads, Params m, Params v, float lr, long t) { throw new UnsupportedOperationException(); }
+
+    private final FusedEncoder encoder;
+    private final SparseDecoder decoder;
+    private final SparseBackward backward;
+    private final AdamUpdate update;
+
+    public FastOps(int threads) {
+        Workers workers = new Workers(threads);
+        this.encoder = new FusedEncoder(workers);
+        this.decoder = new SparseDecoder(workers);
+        this.backward = new SparseBackward(workers);
+        this.update = new AdamUpdate(workers);
+    }
+
+    @Override
+    public String name() {
+        return "fast";
+    }
+
+    @Override
+    public Encoded encodeSelect(Params p, Batch b, float beta, int k, boolean[] dead, int auxK) {
+        return encoder.encodeSelect(p, b, beta, k, dead, auxK);
+    }
+
+    @Override
+    public float[] decode(Params p, Selection s, boolean withBias) {
+        float[] out = new float[s.n() * p.d()];
+        decoder.decode(p, s, withBias, out);
+        return out;
+    }
+
+    @Override
+    public Losses backward(Params p, Batch b, Encoded enc, float[] xhat, float auxAlpha, Params grads) {
+        return backward.backward(p, b, enc, xhat, auxAlpha, grads);
+    }
+
+    @Override
+    public void update(Params p, Params grads, Params m, Params v, float lr, long t) {
+        update.update(p, grads, m, v, lr, t);
+    }
 }
