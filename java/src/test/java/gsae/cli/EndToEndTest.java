@@ -1,0 +1,61 @@
+package gsae.cli;
+
+import gsae.io.SafeTensors;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The real pieces wired together as a user meets them: train on the teacher, evaluate, export. */
+class EndToEndTest {
+
+    private static CliTest.Run gsae(String... args) {
+        StringWriter out = new StringWriter(), err = new StringWriter();
+        CommandLine cl = Main.commandLine(new Main());
+        cl.setOut(new PrintWriter(out, true));
+        cl.setErr(new PrintWriter(err, true));
+        return new CliTest.Run(cl.execute(args), out.toString(), err.toString());
+    }
+
+    @Test
+    void trainOnTheTeacherThenEvaluateAndExport(@TempDir Path dir) throws Exception {
+        Path run = dir.resolve("run");
+        CliTest.Run train = gsae("train", "--latents", "96", "--k", "4", "--beta", "1", "--steps", "6", "--batch", "64",
+                "--backend", "cpu", "--threads", "2", "--out", run.toString(), "--quiet");
+        assertEquals(0, train.code(), train.err());
+        assertTrue(Files.exists(run.resolve("curves.png")));
+
+        CliTest.Run eval = gsae("eval", "--checkpoint", run.resolve("checkpoint").toString(), "--tokens", "512", "--backend", "cpu", "--json");
+        assertEquals(0, eval.code(), eval.err());
+        assertTrue(eval.out().contains("\"lossRecovered\""), eval.out());
+        assertTrue(eval.out().contains("\"quiet_decisive\""), eval.out());
+
+        for (String format : new String[]{"sparsify", "saelens"}) {
+            Path out = dir.resolve(format);
+            CliTest.Run export = gsae("export", "--checkpoint", run.resolve("checkpoint").toString(), "--format", format, "--out", out.toString());
+            assertEquals(0, export.code(), export.err());
+            Path weights = out.resolve(format.equals("sparsify") ? "sae.safetensors" : "sae_weights.safetensors");
+            try (SafeTensors st = SafeTensors.open(weights)) {
+                assertArrayEquals(new long[]{96, 64}, st.get("W_dec").shape());
+                String enc = format.equals("sparsify") ? "encoder.weight" : "W_enc";
+                assertArrayEquals(format.equals("sparsify") ? new long[]{96, 64} : new long[]{64, 96}, st.get(enc).shape());
+            }
+            assertTrue(Files.readString(out.resolve("cfg.json")).contains("\"beta\""));
+        }
+    }
+
+    @Test
+    void evalOfAMissingCheckpointIsOneLine(@TempDir Path dir) {
+        CliTest.Run eval = gsae("eval", "--checkpoint", dir.resolve("nothing").toString());
+        assertEquals(Main.USER_ERROR, eval.code());
+        assertEquals(1, eval.err().lines().count(), eval.err());
+    }
+}
