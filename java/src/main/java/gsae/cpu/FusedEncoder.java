@@ -48,7 +48,9 @@ public final class FusedEncoder {
         PaddedRows x = PaddedRows.centred(b.x(), p.bDec(), n, d);
         PaddedRows g = beta == 0f ? null : PaddedRows.copyOf(b.g(), n, d);
         float[] bias = Arrays.copyOf(p.bEnc(), enc.count * WIDTH);
-        boolean[] deadPadded = kAux > 0 ? Arrays.copyOf(dead, enc.count * WIDTH) : null;
+        boolean[] latent = new boolean[enc.count * WIDTH];
+        Arrays.fill(latent, 0, m, true);
+        boolean[] deadPadded = kAux > 0 ? Arrays.copyOf(dead, enc.count * WIDTH) : new boolean[enc.count * WIDTH];
 
         Selection top = Selection.empty(n, k);
         Selection aux = kAux > 0 ? Selection.empty(n, kAux) : null;
@@ -57,7 +59,7 @@ public final class FusedEncoder {
             int firstTile = block * BLOCK_TILES, endTile = Math.min(tiles, firstTile + BLOCK_TILES);
             RowTopK best = new RowTopK(BLOCK_TILES * ROWS, k);
             RowTopK bestDead = kAux > 0 ? new RowTopK(BLOCK_TILES * ROWS, kAux) : null;
-            TileSelector selector = new TileSelector(beta, bias, deadPadded, m);
+            TileSelector selector = new TileSelector(beta, bias, latent, deadPadded);
             float[] zTile = new float[ROWS * WIDTH], gTile = new float[ROWS * WIDTH];
             for (int panel = 0; panel < enc.count; panel++) {
                 for (int t = firstTile; t < endTile; t++) {

@@ -17,17 +17,17 @@ import static gsae.cpu.MicroKernel.WIDTH;
 final class TileSelector {
 
     private final float beta;
-    private final float[] bias;   // [panels·WIDTH] b_enc, zero-padded
-    private final boolean[] dead; // [panels·WIDTH] dead flags, false in the padding; null without AuxK
-    private final int m;
+    private final float[] bias;     // [panels·WIDTH] b_enc, zero-padded
+    private final boolean[] latent; // [panels·WIDTH] true for i < M
+    private final boolean[] dead;   // [panels·WIDTH] dead flags, all false without AuxK
     private final float[] zLanes = new float[LANES];
     private final float[] scoreLanes = new float[LANES];
 
-    TileSelector(float beta, float[] bias, boolean[] dead, int m) {
+    TileSelector(float beta, float[] bias, boolean[] latent, boolean[] dead) {
         this.beta = beta;
         this.bias = bias;
+        this.latent = latent;
         this.dead = dead;
-        this.m = m;
     }
 
     /**
@@ -41,8 +41,8 @@ final class TileSelector {
         for (int half = 0; half < 2; half++) {
             int latent0 = col0 + half * LANES;
             FloatVector b = FloatVector.fromArray(SPECIES, bias, latent0);
-            VectorMask<Float> valid = SPECIES.indexInRange(latent0, m);
-            VectorMask<Float> deadLanes = dead == null ? SPECIES.maskAll(false) : VectorMask.fromArray(SPECIES, dead, latent0);
+            VectorMask<Float> valid = VectorMask.fromArray(SPECIES, latent, latent0);
+            VectorMask<Float> deadLanes = VectorMask.fromArray(SPECIES, dead, latent0);
             for (int r = 0; r < rows; r++) {
                 int row = firstRow + r, at = r * WIDTH + half * LANES;
                 FloatVector z = FloatVector.fromArray(SPECIES, zTile, at).add(b);
