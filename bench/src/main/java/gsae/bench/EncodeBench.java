@@ -1,5 +1,6 @@
 package gsae.bench;
 
+import gsae.cpu.DenseOps;
 import gsae.cpu.FusedEncoder;
 import gsae.cpu.Workers;
 import gsae.ops.Batch;
@@ -20,7 +21,7 @@ import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The fused encode-select (SPEC §2) at a training shape. GFLOP/s counts the useful products only:
+ * The fused encode-select (SPEC §2) at a training shape, against the dense baseline. GFLOP/s counts the useful products only:
  * 2·n·m·d for β = 0 and 4·n·m·d for β ≠ 0 (the g·W_decᵀ pass), divided by ms · 1e6.
  */
 @State(Scope.Benchmark)
@@ -37,6 +38,7 @@ public class EncodeBench {
 
     private Workers workers;
     private FusedEncoder encoder;
+    private DenseOps dense;
     private Params params;
     private Batch batch;
 
@@ -51,6 +53,7 @@ public class EncodeBench {
         batch = new Batch(n, d, x, g);
         workers = new Workers(threads);
         encoder = new FusedEncoder(workers);
+        dense = new DenseOps(threads);
     }
 
     @TearDown(Level.Trial)
@@ -61,5 +64,11 @@ public class EncodeBench {
     @Benchmark
     public Encoded encodeSelect() {
         return encoder.encodeSelect(params, batch, beta, k, null, 0);
+    }
+
+    /** The dense baseline: z and s materialised as [n, m], then a full-row top-k. */
+    @Benchmark
+    public Encoded denseEncodeSelect() {
+        return dense.encodeSelect(params, batch, beta, k, null, 0);
     }
 }

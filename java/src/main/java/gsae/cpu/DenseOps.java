@@ -34,14 +34,10 @@ public final class DenseOps implements Ops {
     @Override
     public Encoded encodeSelect(Params p, Batch b, float beta, int k, boolean[] dead, int auxK) {
         int n = b.n(), d = p.d(), m = p.m();
-        if (b.d() != d) throw new IllegalArgumentException("batch width " + b.d() + " does not match the SAE's d=" + d);
-        if (k < 1 || k > m) throw new IllegalArgumentException("k must be in [1, M=" + m + "], got " + k);
-        if (beta != 0f && !b.hasGradients()) throw new IllegalArgumentException("beta=" + beta + " needs gradients but the batch has none");
-        if (dead != null && dead.length != m) throw new IllegalArgumentException("dead has " + dead.length + " flags, expected M=" + m);
-        int kAux = dead == null ? 0 : Math.min(auxK, countTrue(dead));
+        int kAux = FusedEncoder.auxCount(p, b, beta, k, dead, auxK);
 
         float[] z = Gemm.abt(workers, centred(p, b), p.wEnc(), n, m, d);
-        float[] score = beta == 0f ? new float[n * m] : Gemm.abt(workers, b.g(), p.wDec(), n, m, d);
+        float[] score = beta == 0f ? new float[Math.multiplyExact(n, m)] : Gemm.abt(workers, b.g(), p.wDec(), n, m, d);
         for (int row = 0; row < n; row++) {
             for (int i = 0; i < m; i++) {
                 int at = row * m + i;
@@ -104,11 +100,5 @@ public final class DenseOps implements Ops {
     @Override
     public void update(Params p, Params grads, Params m, Params v, float lr, long t) {
         reference.update(p, grads, m, v, lr, t);
-    }
-
-    private static int countTrue(boolean[] flags) {
-        int c = 0;
-        for (boolean f : flags) if (f) c++;
-        return c;
     }
 }

@@ -36,45 +36,69 @@ public final class FusedEncoder {
     /** Same contract as {@link gsae.ops.Ops#encodeSelect}. */
     public Encoded encodeSelect(Params p, Batch b, float beta, int k, boolean[] dead, int auxK) {
         int n = b.n(), d = p.d(), m = p.m();
-        if (b.d() != d) throw new IllegalArgumentException("batch width " + b.d() + " does not match the SAE's d=" + d);
-        if (k < 1 || k > m) throw new IllegalArgumentException("k must be in [1, M=" + m + "], got " + k);
-        if (!(beta >= 0f && Float.isFinite(beta))) throw new IllegalArgumentException("beta must be finite and ≥ 0, got " + beta);
-        if (beta != 0f && !b.hasGradients()) throw new IllegalArgumentException("beta=" + beta + " needs gradients but the batch has none");
-        if (dead != null && dead.length != m) throw new IllegalArgumentException("dead has " + dead.length + " flags, expected M=" + m);
-        int kAux = dead == null ? 0 : Math.min(auxK, count(dead));
-
+        int kAux = auxCount(p, b, beta, k, dead, auxK);
         PackedPanels enc = PackedPanels.ofRows(workers, p.wEnc(), m, d);
-        PackedPanels dec = beta == 0f ? null : PackedPanels.ofRows(workers, p.wDec(), m, d);
-        PaddedRows x = PaddedRows.centred(b.x(), p.bDec(), n, d);
-        PaddedRows g = beta == 0f ? null : PaddedRows.copyOf(b.g(), n, d);
-        float[] bias = Arrays.copyOf(p.bEnc(), enc.count * WIDTH);
-        boolean[] latent = new boolean[enc.count * WIDTH];
+        int padded = enc.count * WIDTH;
+        boolean[] latent = new boolean[padded];
         Arrays.fill(latent, 0, m, true);
-        boolean[] deadPadded = kAux > 0 ? Arrays.copyOf(dead, enc.count * WIDTH) : new boolean[enc.count * WIDTH];
+        Inputs in = new Inputs(PaddedRows.centred(b.x(), p.bDec(), n, d), enc,
+                beta == 0f ? null : PaddedRows.copyOf(b.g(), n, d),
+                beta == 0f ? null : PackedPanels.ofRows(workers, p.wDec(), m, d),
+                beta, Arrays.copyOf(p.bEnc(), padded), latent,
+                kAux > 0 ? Arrays.copyOf(dead, padded) : new boolean[padded]);
 
         Selection top = Selection.empty(n, k);
         Selection aux = kAux > 0 ? Selection.empty(n, kAux) : null;
-        int tiles = x.tiles(), blocks = (tiles + BLOCK_TILES - 1) / BLOCK_TILES;
-        workers.forEach(blocks, block -> {
-            int firstTile = block * BLOCK_TILES, endTile = Math.min(tiles, firstTile + BLOCK_TILES);
-            RowTopK best = new RowTopK(BLOCK_TILES * ROWS, k);
-            RowTopK bestDead = kAux > 0 ? new RowTopK(BLOCK_TILES * ROWS, kAux) : null;
-            TileSelector selector = new TileSelector(beta, bias, latent, deadPadded);
-            float[] zTile = new float[ROWS * WIDTH], gTile = new float[ROWS * WIDTH];
-            for (int panel = 0; panel < enc.count; panel++) {
-                for (int t = firstTile; t < endTile; t++) {
-                    int row0 = t * ROWS;
-                    MicroKernel.tile(x.data, row0 * d, d, enc.data, enc.offset(panel), d, zTile);
-                    if (dec != null) MicroKernel.tile(g.data, row0 * d, d, dec.data, dec.offset(panel), d, gTile);
-                    selector.select(zTile, gTile, panel * WIDTH, Math.min(ROWS, n - row0), (t - firstTile) * ROWS, best, bestDead);
-                }
-            }
-            for (int row = firstTile * ROWS; row < Math.min(n, endTile * ROWS); row++) {
-                best.write(row - firstTile * ROWS, top, row);
-                if (bestDead != null) bestDead.write(row - firstTile * ROWS, aux, row);
-            }
-        });
+        int blocks = (in.x.tiles() + BLOCK_TILES - 1) / BLOCK_TILES;
+        workers.forEach(blocks, block -> encodeBlock(in, block, top, aux));
         return new Encoded(top, aux);
+    }
+
+    /**
+     * Everything prepared once per call.
+     *
+     * @param x      x − b_dec, padded rows        [N, d]
+     * @param enc    W_enc as panels
+     * @param g      g, padded rows; null when β = 0   [N, d]
+     * @param dec    W_dec as panels; null when β = 0
+     * @param bias   b_enc, zero-padded             [panels·WIDTH]
+     * @param latent true for real latents (i < M)  [panels·WIDTH]
+     * @param dead   dead flags, all false without AuxK   [panels·WIDTH]
+     */
+    private record Inputs(PaddedRows x, PackedPanels enc, PaddedRows g, PackedPanels dec,
+                          float beta, float[] bias, boolean[] latent, boolean[] dead) {}
+
+    /** Rows of tiles block·BLOCK_TILES … (block + 1)·BLOCK_TILES − 1 against every panel. */
+    private static void encodeBlock(Inputs in, int block, Selection top, Selection aux) {
+        int n = in.x.rows, d = in.x.depth;
+        int firstTile = block * BLOCK_TILES, endTile = Math.min(in.x.tiles(), firstTile + BLOCK_TILES);
+        RowTopK best = new RowTopK(BLOCK_TILES * ROWS, top.k());
+        RowTopK bestDead = aux != null ? new RowTopK(BLOCK_TILES * ROWS, aux.k()) : null;
+        TileSelector selector = new TileSelector(in.beta, in.bias, in.latent, in.dead);
+        float[] zTile = new float[ROWS * WIDTH], gTile = new float[ROWS * WIDTH];
+        for (int panel = 0; panel < in.enc.count; panel++) {
+            for (int t = firstTile; t < endTile; t++) {
+                int row0 = t * ROWS;
+                MicroKernel.tile(in.x.data, row0 * d, d, in.enc.data, in.enc.offset(panel), d, zTile);
+                if (in.dec != null) MicroKernel.tile(in.g.data, row0 * d, d, in.dec.data, in.dec.offset(panel), d, gTile);
+                selector.select(zTile, gTile, panel * WIDTH, Math.min(ROWS, n - row0), (t - firstTile) * ROWS, best, bestDead);
+            }
+        }
+        for (int row = firstTile * ROWS; row < Math.min(n, endTile * ROWS); row++) {
+            best.write(row - firstTile * ROWS, top, row);
+            if (bestDead != null) bestDead.write(row - firstTile * ROWS, aux, row);
+        }
+    }
+
+    /** Checks encode-select's arguments and returns kAux = min(auxK, #dead), 0 without dead flags. */
+    static int auxCount(Params p, Batch b, float beta, int k, boolean[] dead, int auxK) {
+        int m = p.m();
+        if (b.d() != p.d()) throw new IllegalArgumentException("batch width " + b.d() + " does not match the SAE's d=" + p.d());
+        if (k < 1 || k > m) throw new IllegalArgumentException("k must be in [1, M=" + m + "], got " + k);
+        if (!Float.isFinite(beta)) throw new IllegalArgumentException("beta must be finite, got " + beta);
+        if (beta != 0f && !b.hasGradients()) throw new IllegalArgumentException("beta=" + beta + " needs gradients but the batch has none");
+        if (dead != null && dead.length != m) throw new IllegalArgumentException("dead has " + dead.length + " flags, expected M=" + m);
+        return dead == null ? 0 : Math.min(auxK, count(dead));
     }
 
     private static int count(boolean[] flags) {

@@ -9,11 +9,12 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>Why 6 × 2 vectors: each step over j loads two panel vectors, broadcasts one A value per row
  * and issues 12 FMAs into 12 accumulators, which with the two loads and one broadcast fills 15 of
- * the 16 AVX2 registers. On the 2-core Zen development machine this shape over contiguous panels
- * measured 110–128 GFLOP/s (OpenBLAS sgemm: 120); a 4 × 3-vector tile, or the same tile reading
- * unpacked rows, stayed near 60. The tile is written for any species length: with 512-bit vectors
- * it becomes 6 × 32 with the same register count (of 32).
- *
+ * the 16 AVX2 registers (of 32 with AVX-512). Measured on 256-bit vectors on a 2-core Zen, this
+ * shape over contiguous panels reached 110–128 GFLOP/s where a 4 × 3-vector tile, or the same tile
+ * reading unpacked rows, stayed near 60. The tile is written for any species length; on the
+ * AVX-512 Zen 5 development machine SPECIES_PREFERRED (512 bits, a 6 × 32 tile) beat SPECIES_256
+ * on one core, 140 against 160 ms for 2048×512·512×8192 (JMH GemmBench, machine shared and busy).
+ * Splitting the depth into L1-sized chunks of 128–256 showed no gain above that noise.
  * <p>Every C element is one FMA chain over j in ascending order, so it is bit-identical wherever
  * the element sits in a tile and however rows are split between threads.
  */
