@@ -38,17 +38,16 @@ public final class DenseOps implements Ops {
 
         float[] z = Gemm.abt(workers, centred(p, b), p.wEnc(), n, m, d);
         float[] score = beta == 0f ? new float[Math.multiplyExact(n, m)] : Gemm.abt(workers, b.g(), p.wDec(), n, m, d);
-        for (int row = 0; row < n; row++) {
-            for (int i = 0; i < m; i++) {
-                int at = row * m + i;
-                z[at] += p.bEnc()[i];
-                score[at] = Math.fma(beta * z[at], Math.abs(score[at]), z[at]);
-            }
-        }
         Selection top = Selection.empty(n, k);
         Selection aux = kAux > 0 ? Selection.empty(n, kAux) : null;
         workers.forEach((n + SELECT_ROWS - 1) / SELECT_ROWS, task -> {
             int first = task * SELECT_ROWS, rows = Math.min(SELECT_ROWS, n - first);
+            for (int row = first; row < first + rows; row++) {
+                for (int i = 0, at = row * m; i < m; i++, at++) {
+                    z[at] += p.bEnc()[i];
+                    score[at] = Math.fma(beta * z[at], Math.abs(score[at]), z[at]);
+                }
+            }
             selectRows(score, z, m, first, rows, null, top);
             if (aux != null) selectRows(score, z, m, first, rows, dead, aux);
         });

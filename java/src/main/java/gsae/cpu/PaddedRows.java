@@ -10,6 +10,9 @@ import static gsae.cpu.MicroKernel.ROWS;
  */
 final class PaddedRows {
 
+    /** Side of the square blocks a transpose moves: 32 × 32 floats, 4 KiB each side. */
+    private static final int TRANSPOSE_BLOCK = 32;
+
     /** The rows, then zero rows up to a multiple of ROWS.   [paddedRows, depth] */
     final float[] data;
     final int rows;
@@ -38,11 +41,13 @@ final class PaddedRows {
         return new PaddedRows(out, rows, depth);
     }
 
-    /** The columns of a as rows: out[c, j] = a[j, c]. */
+    /** The columns of a as rows: out[c, j] = a[j, c], in square blocks so both sides stay in cache. */
     static PaddedRows transposeOf(float[] a, int depth, int columns) { // a: [depth, columns]
         float[] out = new float[paddedLength(columns, depth)];
-        for (int j = 0; j < depth; j++)
-            for (int c = 0; c < columns; c++) out[c * depth + j] = a[j * columns + c];
+        for (int j0 = 0; j0 < depth; j0 += TRANSPOSE_BLOCK)
+            for (int c0 = 0; c0 < columns; c0 += TRANSPOSE_BLOCK)
+                for (int j = j0; j < Math.min(depth, j0 + TRANSPOSE_BLOCK); j++)
+                    for (int c = c0; c < Math.min(columns, c0 + TRANSPOSE_BLOCK); c++) out[c * depth + j] = a[j * columns + c];
         return new PaddedRows(out, columns, depth);
     }
 
