@@ -109,7 +109,7 @@ class FusedEncoderTest {
     }
 
     @Test
-    void betaZeroScoresEqualZ() {
+    void betaZeroIgnoresGradients() {
         Params p = EncodeCheck.params(21, 16, 40);
         Batch b = EncodeCheck.batch(22, 30, 16);
         Batch noGradients = new Batch(b.n(), b.d(), b.x(), null);
