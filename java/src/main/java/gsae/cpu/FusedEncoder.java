@@ -3,13 +3,107 @@ package gsae.cpu;
 import gsae.ops.Batch;
 import gsae.ops.Encoded;
 import gsae.ops.Params;
+import gsae.ops.Selection;
 
-/** PLACEHOLDER (issue #3, being written): delegates to the reference until the fused Vector-API encoder lands. */
+import java.util.Arrays;
+
+import static gsae.cpu.MicroKernel.ROWS;
+import static gsae.cpu.MicroKernel.WIDTH;
+
+/**
+ * SPEC §2's encode-select without an [N, M] array: z = (x − b_dec)·W_encᵀ + b_enc,
+ * s = |g·W_decᵀ|, score = z + β·z∘s, per row the k best scores (and the kAux best dead ones).
+ *
+ * <p>W_enc (and W_dec when β ≠ 0) is packed once per call into panels of {@link MicroKernel#WIDTH}
+ * latents and x − b_dec computed once. Each task takes a block of {@link #BLOCK_TILES} row tiles,
+ * which stays in L2 while the task sweeps every panel: per tile the micro-kernel produces the
+ * x-side tile and, when β ≠ 0, the g-side tile in a second pass (both at once would need 24
+ * accumulators and spill), then {@link TileSelector} merges them into the rows' {@link RowTopK}.
+ * β = 0 runs the same loop with the g-side pass skipped. A row's result is the same for any
+ * number of workers: its dot products are fixed FMA chains and its latents arrive in ascending order.
+ */
 public final class FusedEncoder {
-    private final ReferenceOps reference = new ReferenceOps();
-    public FusedEncoder(Workers workers) {}
+
+    /** Row tiles per task: 96 rows of x (and g) at d = 512 are 192 KiB (384 KiB), inside a 1 MiB L2. */
+    static final int BLOCK_TILES = 16;
+
+    private final Workers workers;
+
+    public FusedEncoder(Workers workers) {
+        this.workers = workers;
+    }
+
     /** Same contract as {@link gsae.ops.Ops#encodeSelect}. */
     public Encoded encodeSelect(Params p, Batch b, float beta, int k, boolean[] dead, int auxK) {
-        return reference.encodeSelect(p, b, beta, k, dead, auxK);
+        int n = b.n(), d = p.d(), m = p.m();
+        int kAux = auxCount(p, b, beta, k, dead, auxK);
+        PackedPanels enc = PackedPanels.ofRows(workers, p.wEnc(), m, d);
+        int padded = enc.count * WIDTH;
+        boolean[] latent = new boolean[padded];
+        Arrays.fill(latent, 0, m, true);
+        Inputs in = new Inputs(PaddedRows.centred(b.x(), p.bDec(), n, d), enc,
+                beta == 0f ? null : PaddedRows.copyOf(b.g(), n, d),
+                beta == 0f ? null : PackedPanels.ofRows(workers, p.wDec(), m, d),
+                beta, Arrays.copyOf(p.bEnc(), padded), latent,
+                kAux > 0 ? Arrays.copyOf(dead, padded) : new boolean[padded]);
+
+        Selection top = Selection.empty(n, k);
+        Selection aux = kAux > 0 ? Selection.empty(n, kAux) : null;
+        int blocks = (in.x.tiles() + BLOCK_TILES - 1) / BLOCK_TILES;
+        workers.forEach(blocks, block -> encodeBlock(in, block, top, aux));
+        return new Encoded(top, aux);
+    }
+
+    /**
+     * Everything prepared once per call.
+     *
+     * @param x      x − b_dec, padded rows        [N, d]
+     * @param enc    W_enc as panels
+     * @param g      g, padded rows; null when β = 0   [N, d]
+     * @param dec    W_dec as panels; null when β = 0
+     * @param bias   b_enc, zero-padded             [panels·WIDTH]
+     * @param latent true for real latents (i < M)  [panels·WIDTH]
+     * @param dead   dead flags, all false without AuxK   [panels·WIDTH]
+     */
+    private record Inputs(PaddedRows x, PackedPanels enc, PaddedRows g, PackedPanels dec,
+                          float beta, float[] bias, boolean[] latent, boolean[] dead) {}
+
+    /** Rows of tiles block·BLOCK_TILES … (block + 1)·BLOCK_TILES − 1 against every panel. */
+    private static void encodeBlock(Inputs in, int block, Selection top, Selection aux) {
+        int n = in.x.rows, d = in.x.depth;
+        int firstTile = block * BLOCK_TILES, endTile = Math.min(in.x.tiles(), firstTile + BLOCK_TILES);
+        RowTopK best = new RowTopK(BLOCK_TILES * ROWS, top.k());
+        RowTopK bestDead = aux != null ? new RowTopK(BLOCK_TILES * ROWS, aux.k()) : null;
+        TileSelector selector = new TileSelector(in.beta, in.bias, in.latent, in.dead);
+        float[] zTile = new float[ROWS * WIDTH], gTile = new float[ROWS * WIDTH];
+        for (int panel = 0; panel < in.enc.count; panel++) {
+            for (int t = firstTile; t < endTile; t++) {
+                int row0 = t * ROWS;
+                MicroKernel.tile(in.x.data, row0 * d, d, in.enc.data, in.enc.offset(panel), d, zTile);
+                if (in.dec != null) MicroKernel.tile(in.g.data, row0 * d, d, in.dec.data, in.dec.offset(panel), d, gTile);
+                selector.select(zTile, gTile, panel * WIDTH, Math.min(ROWS, n - row0), (t - firstTile) * ROWS, best, bestDead);
+            }
+        }
+        for (int row = firstTile * ROWS; row < Math.min(n, endTile * ROWS); row++) {
+            best.write(row - firstTile * ROWS, top, row);
+            if (bestDead != null) bestDead.write(row - firstTile * ROWS, aux, row);
+        }
+    }
+
+    /** Checks encode-select's arguments and returns kAux = min(auxK, #dead), 0 without dead flags. */
+    static int auxCount(Params p, Batch b, float beta, int k, boolean[] dead, int auxK) {
+        int m = p.m();
+        if (b.d() != p.d()) throw new IllegalArgumentException("batch width " + b.d() + " does not match the SAE's d=" + p.d());
+        if (k < 1 || k > m) throw new IllegalArgumentException("k must be in [1, M=" + m + "], got " + k);
+        if (!Float.isFinite(beta)) throw new IllegalArgumentException("beta must be finite, got " + beta);
+        if (beta != 0f && !b.hasGradients()) throw new IllegalArgumentException("beta=" + beta + " needs gradients but the batch has none");
+        if (dead != null && dead.length != m) throw new IllegalArgumentException("dead has " + dead.length + " flags, expected M=" + m);
+        return dead == null ? 0 : Math.min(auxK, count(dead));
+    }
+
+    private static int count(boolean[] flags) {
+        int c = 0;
+        for (boolean f : flags) if (f) c++;
+        return c;
     }
 }
