@@ -3,10 +3,10 @@
 # and dense (DenseOps), β = 1 and β = 0.
 #
 #   bash bench/run.sh short   reference config only (d=512, M=8192, k=32, N=2048), few iterations, one fork
-#   bash bench/run.sh full    also d=768, M=24576; more iterations, two forks
+#   bash bench/run.sh full    also d=768, M=24576; more iterations
 #
 # Extra arguments go to JMH (e.g. -p impl=fused). THREADS (default 2) sets the worker count;
-# BENCH (a JMH regex, default both classes) picks benchmarks, e.g. BENCH='StageBench\.(decode|backward)';
+# BENCH (a JMH regex, default all three classes) picks benchmarks, e.g. BENCH='StageBench\.(decode|backward)';
 # JAVA_OPTS goes to the JVM that runs JMH (e.g. -Djava.io.tmpdir=… for a separate JMH lock).
 # Writes bench/results/raw/jmh-<mode>-<UTC date-time>.json and prints tokens/s per benchmark.
 set -euo pipefail
@@ -17,7 +17,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 
 case $mode in
   short) defaults=(-p config=512x8192x32x2048 -p threads="${THREADS:-2}" -f 1 -wi 2 -w 2s -i 3 -r 2s) ;;
-  full) defaults=(-p threads="${THREADS:-2}" -f 2 -wi 4 -w 3s -i 8 -r 3s) ;;
+  full) defaults=(-p threads="${THREADS:-2}" -f 1 -wi 3 -w 2s -i 5 -r 2s) ;;
   *) echo "usage: bash bench/run.sh short|full [JMH arguments…]" >&2; exit 2 ;;
 esac
 
@@ -52,7 +52,7 @@ fi
 
 mkdir -p "$root/bench/results/raw"
 out=$root/bench/results/raw/jmh-$mode-$(date -u +%Y%m%dT%H%M%SZ).json
-"$JAVA_HOME/bin/java" ${JAVA_OPTS:-} --add-modules jdk.incubator.vector -jar "$jar" "gsae\.bench\.(${BENCH:-StageBench|StepBench})" \
+"$JAVA_HOME/bin/java" ${JAVA_OPTS:-} --add-modules jdk.incubator.vector -jar "$jar" "gsae\.bench\.(${BENCH:-GemmBench|StageBench|StepBench})" \
   "${jmh_args[@]}" -rf json -rff "$out" "$@"
 
 echo
@@ -64,6 +64,12 @@ fi
 python3 - "$out" <<'PY'
 import json, sys
 rows = json.load(open(sys.argv[1]))
+for r in [r for r in rows if "config" not in r["params"]]:
+    p, metric = r["params"], r["primaryMetric"]
+    ms = metric["score"] * {"ms/op": 1.0, "s/op": 1e3, "us/op": 1e-3}[metric["scoreUnit"]]
+    flop = 2.0 * int(p["n"]) * int(p["d"]) * int(p["m"])
+    print(f"{r['benchmark'].removeprefix('gsae.bench.')}: [{p['n']}x{p['d']}]·[{p['d']}x{p['m']}] {ms:.2f} ms = {flop / ms / 1e6:.0f} GFLOP/s on {p['threads']} threads")
+rows = [r for r in rows if "config" in r["params"]]
 to_ms = {"ms/op": 1.0, "s/op": 1e3, "us/op": 1e-3, "ns/op": 1e-6}
 print(f"{'benchmark':<26}{'impl':<7}{'config (dxMxkxN)':<20}{'beta':>5}{'threads':>8}{'ms/call':>13}{'± ms':>12}{'tokens/s':>12}")
 for r in sorted(rows, key=lambda r: (r["params"]["config"], r["benchmark"], r["params"]["impl"], r["params"]["beta"])):
