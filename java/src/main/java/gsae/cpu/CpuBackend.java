@@ -12,25 +12,35 @@ public final class CpuBackend implements Backend {
 
     private final String name;
     private final Ops ops;
+    private final Runnable release;
 
-    private CpuBackend(String name, Ops ops) {
+    private CpuBackend(String name, Ops ops, Runnable release) {
         this.name = name;
         this.ops = ops;
+        this.release = release;
     }
 
     /** The scalar oracle. */
     public static CpuBackend reference() {
-        return new CpuBackend("reference", new ReferenceOps());
+        return new CpuBackend("reference", new ReferenceOps(), () -> {});
     }
 
     /** The fused Vector-API path on {@code threads} workers. */
     public static CpuBackend fast(int threads) {
-        return new CpuBackend("cpu", new FastOps(threads));
+        FastOps ops = new FastOps(threads);
+        return new CpuBackend("cpu", ops, ops::close);
     }
 
     /** The dense baseline on {@code threads} workers. */
     public static CpuBackend dense(int threads) {
-        return new CpuBackend("dense", new DenseOps(threads));
+        DenseOps ops = new DenseOps(threads);
+        return new CpuBackend("dense", ops, ops::close);
+    }
+
+    /** Stops the worker threads of the fast and dense paths. */
+    @Override
+    public void close() {
+        release.run();
     }
 
     @Override

@@ -13,15 +13,16 @@ import gsae.ops.Selection;
  * Every stage gives bit-identical results for any thread count. One instance serves one thread at a
  * time (its stages keep scratch space between calls).
  */
-public final class FastOps implements Ops {
+public final class FastOps implements Ops, AutoCloseable {
 
+    private final Workers workers;
     private final FusedEncoder encoder;
     private final SparseDecoder decoder;
     private final SparseBackward backward;
     private final AdamUpdate update;
 
     public FastOps(int threads) {
-        Workers workers = new Workers(threads);
+        this.workers = new Workers(threads);
         this.encoder = new FusedEncoder(workers);
         this.decoder = new SparseDecoder(workers);
         this.backward = new SparseBackward(workers);
@@ -53,5 +54,11 @@ public final class FastOps implements Ops {
     @Override
     public void update(Params p, Params grads, Params m, Params v, float lr, long t) {
         update.update(p, grads, m, v, lr, t);
+    }
+
+    /** Stops the worker threads. */
+    @Override
+    public void close() {
+        workers.close();
     }
 }
