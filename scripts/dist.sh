@@ -31,6 +31,7 @@ os.replace(tmp, src)
 PY
 [ -f bench/target/benchmarks.jar ] && cp bench/target/benchmarks.jar "$out/lib/../benchmarks.jar"
 cp -r bench/peer "$out/peer"
+cp scripts/gpu-check.sh "$out/bin/gpu-check"
 [ -d kernels/build ] && ls kernels/build/*.fatbin >/dev/null 2>&1 && mkdir -p "$out/kernels" && cp kernels/build/*.fatbin "$out/kernels/"
 
 # The modules the engine, its libraries (AWT for PNG plots, JCuda, jline), JMH and JUnit need.
@@ -46,18 +47,19 @@ cat > "$out/bin/gsae" <<'SH'
 # gsae from the self-contained bundle: its own Java 25 runtime, no JDK needed.
 here=$(cd "$(dirname "$0")/.." && pwd)
 exec "$here/runtime/bin/java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED \
-    -Djava.awt.headless=true -cp "$here/lib/*" gsae.cli.Main "$@" 2> >(grep -v '^WARNING: Using incubator modules' >&2)
+    -Djava.awt.headless=true ${GSAE_JAVA_OPTS:-} -cp "$here/lib/*" gsae.cli.Main "$@" 2> >(grep -v '^WARNING: Using incubator modules' >&2)
 SH
 cat > "$out/bin/gsae-test" <<'SH'
 #!/usr/bin/env bash
 # Runs the bundled JUnit 5 tests (all, or those matching --select-* options given as arguments).
-# Example: bin/gsae-test --include-package gsae.cuda --reports-dir /tmp/reports
+# Example: bin/gsae-test --select-package gsae.cuda --reports-dir /tmp/reports
+# GSAE_JAVA_OPTS adds JVM options (e.g. -Dgsae.cuda.syncLaunches=true).
 here=$(cd "$(dirname "$0")/.." && pwd)
 launcher=$(ls "$here"/test-lib/junit-platform-console-standalone-*.jar)
 cp="$here/tests:$(ls "$here"/lib/*.jar "$here"/test-lib/*.jar | grep -v console-standalone | tr '\n' ':')"
-args=("$@"); [ ${#args[@]} -eq 0 ] && args=(--scan-class-path "$here/tests")
+args=("$@"); [ ${#args[@]} -eq 0 ] && args=(--scan-class-path "$here/tests" --details=tree)
 exec "$here/runtime/bin/java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED \
-    -Djava.awt.headless=true -jar "$launcher" execute --disable-banner --details=tree --class-path "$cp" "${args[@]}"
+    -Djava.awt.headless=true -Xss4m ${GSAE_JAVA_OPTS:-} -jar "$launcher" execute --disable-banner --class-path "$cp" "${args[@]}"
 SH
 cat > "$out/bin/gsae-bench" <<'SH'
 #!/usr/bin/env bash

@@ -1,15 +1,11 @@
 #!/usr/bin/env bash
 # gpu-check.sh — what a session with a GPU runs on the device machine to check the CUDA backend.
 #
-# Run from the directory that holds the unpacked dist (or pass its path):
-#     bash scripts/gpu-check.sh [dist/gsae]
-# Layout assumed (make dist / scripts/dist.sh):
-#     dist/gsae/bin/java          a JDK 25 runtime
-#     dist/gsae/lib/*.jar         gsae-<version>.jar (kernels inside, gsae/kernels/*.fatbin) and its
-#                                 runtime dependencies (JCuda + natives, picocli, …)
-#     dist/gsae/test-lib/*.jar    gsae-<version>-tests.jar, JUnit 5 and
-#                                 junit-platform-console-standalone-*.jar
-#     dist/gsae/gsae              the launcher
+# Runs from the unpacked bundle of `make dist` (dist/gsae-linux-x86_64.tar.xz), where it is
+# bin/gpu-check; or from the repository with the bundle's path:
+#     tar -xJf dist/gsae-linux-x86_64.tar.xz -C /tmp && bash /tmp/gsae/bin/gpu-check /tmp/gsae
+# Bundle layout: runtime/ (jlink'd Java 25), lib/ (gsae jar with the kernels inside, dependencies),
+# tests/ (test classes), test-lib/ (JUnit 5 + console launcher), bin/gsae, bin/gsae-test.
 # Writes under $OUT (default ./gpu-check-out), at most 8 files so that the device tool returns them all:
 #     nvidia-smi.log, junit.log, junit/TEST-junit-jupiter.xml, selftest.log,
 #     sanitizer-<tool>.log (when SANITIZE names compute-sanitizer tools, e.g. SANITIZE="memcheck racecheck"),
@@ -17,17 +13,13 @@
 # Every launch is synchronised (-Dgsae.cuda.syncLaunches=true) so that a fault names its kernel.
 # Exit status: 0 when every step passed, 1 otherwise.
 set -u
-DIST=${1:-dist/gsae}
+DIST=${1:-$(cd "$(dirname "$0")/.." && pwd)}
 OUT=${OUT:-$PWD/gpu-check-out}
 SANITIZE=${SANITIZE:-}
 mkdir -p "$OUT"
-need() {  # glob, what: stop with one line when nothing matches
-  compgen -G "$1" > /dev/null || { echo "✗ $2 not found ($1): unpack the dist first or pass its path" | tee "$OUT/summary.txt"; exit 1; }
-}
-need "$DIST/bin/java" "the Java runtime"
-need "$DIST/lib/gsae-*.jar" "the gsae jar"
-need "$DIST/*/gsae-*-tests.jar" "the gsae test jar"
-need "$DIST/test-lib/junit-platform-console-standalone-*.jar" "the JUnit console launcher"
+for f in runtime/bin/java bin/gsae bin/gsae-test tests/gsae; do
+  [ -e "$DIST/$f" ] || { echo "✗ $DIST/$f not found: pass the unpacked bundle's folder" | tee "$OUT/summary.txt"; exit 1; }
+done
 
 # cuBLAS (dense baseline) is looked up by soname: add the toolkit's and PyTorch's copies if present.
 for dir in /usr/local/cuda/lib64 /usr/local/cuda/targets/x86_64-linux/lib \
@@ -36,8 +28,7 @@ for dir in /usr/local/cuda/lib64 /usr/local/cuda/targets/x86_64-linux/lib \
 done
 export LD_LIBRARY_PATH
 
-JAVA=("$DIST/bin/java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Dgsae.cuda.syncLaunches=true)
-CP="$DIST/lib/*:$DIST/test-lib/*"
+export GSAE_JAVA_OPTS="-Dgsae.cuda.syncLaunches=true"
 status=0
 : > "$OUT/summary.txt"
 
@@ -52,11 +43,11 @@ run_step() {  # name, command…: runs it, logs to $OUT/name.log, records the ex
 }
 
 run_step nvidia-smi nvidia-smi
-run_step junit "${JAVA[@]}" -Xss4m -cp "$CP" org.junit.platform.console.ConsoleLauncher execute \
-  --select-package gsae.cuda --details=summary --details-theme=ascii --reports-dir "$OUT/junit" --fail-if-no-tests
-run_step selftest "${JAVA[@]}" -cp "$DIST/lib/*" gsae.cli.Main selftest --backend cuda
+run_step junit "$DIST/bin/gsae-test" --select-package gsae.cuda --details=summary --details-theme=ascii \
+  --reports-dir "$OUT/junit" --fail-if-no-tests
+run_step selftest "$DIST/bin/gsae" selftest --backend cuda
 for tool in $SANITIZE; do
   run_step "sanitizer-$tool" compute-sanitizer --tool "$tool" --target-processes all --error-exitcode 99 \
-    "${JAVA[@]}" -cp "$DIST/lib/*" gsae.cli.Main selftest --backend cuda --steps 2
+    "$DIST/bin/gsae" selftest --backend cuda --steps 2
 done
 exit $status

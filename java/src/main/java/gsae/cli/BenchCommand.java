@@ -68,17 +68,21 @@ public final class BenchCommand implements Callable<Integer> {
         Batch data = randomBatch();
         double[] seconds = new double[steps];
         String name;
+        MemoryUse before, after;
         try (Backend b = Backends.choose(dense ? Backends.denseOf(backend) : backend, workers, System.err);
              TrainingStep step = b.open(cfg, TrainState.fresh(Params.init(d, latents, seed, new float[d])))) {
             for (int i = 0; i < warmupSteps; i++) step.step(data, 1e-4f);
+            before = MemoryUse.now();
             for (int i = 0; i < steps; i++) {
                 long t0 = System.nanoTime();
                 step.step(data, 1e-4f);
                 seconds[i] = (System.nanoTime() - t0) / 1e9;
             }
             name = b.name();
+            after = MemoryUse.now();
         }
         report(spec.commandLine().getOut(), name, workers, seconds);
+        reportMemory(spec.commandLine().getOut(), before, after);
         return 0;
     }
 
@@ -103,6 +107,21 @@ public final class BenchCommand implements Callable<Integer> {
                 name, workers, d, latents, k, batch, beta, warmupSteps, steps);
         o.printf("step %.3f ms median, %.3f ms mean%n", median * 1e3, total / steps * 1e3);
         o.printf("tokens/s %.0f%n", (double) batch * steps / total);
+        o.flush();
+    }
+
+    /**
+     * Heap held between steps (after the warm-up, so scratch space is in), split into the training
+     * state a host backend keeps (parameters, two Adam moments, gradients: 4 × (2Md + M + d) floats)
+     * and the batch (2Nd floats), the rest being the backend's scratch and the JVM's own; then what
+     * one step allocates and the off-heap memory in use.
+     */
+    private void reportMemory(PrintWriter o, MemoryUse before, MemoryUse after) {
+        long state = 4L * 4 * (2L * latents * d + latents + d), data = 2L * 4 * batch * d;
+        o.printf("memory: heap live %s (training state %s, batch %s, other %s), allocated per step %s, off-heap %s%n",
+                MemoryUse.mib(after.liveHeap()), MemoryUse.mib(state), MemoryUse.mib(data),
+                MemoryUse.mib(after.liveHeap() - state - data), MemoryUse.mib((after.allocated() - before.allocated()) / steps),
+                MemoryUse.mib(after.offHeap()));
         o.flush();
     }
 }

@@ -53,6 +53,17 @@ class EndToEndTest {
     }
 
     @Test
+    void demoPrintsTheComparisonAndWritesItsFiles(@TempDir Path dir) throws Exception {
+        CliTest.Run demo = gsae("demo", "--out", dir.toString(), "--steps", "20", "--backend", "cpu", "--quiet");
+        assertEquals(0, demo.code(), demo.err());
+        for (String row : new String[]{"FVU", "loss recovered", "KL(clean ‖ spliced)", "quiet_decisive", "loud_inert"})
+            assertTrue(demo.out().contains(row), row + " missing from:\n" + demo.out());
+        assertTrue(demo.out().contains("TopK (β=0)") && demo.out().contains("no g at eval"), demo.out());
+        assertTrue(Files.readString(dir.resolve("demo.json")).contains("\"runs\""));
+        assertTrue(Files.exists(dir.resolve("topk").resolve("curves.png")) && Files.exists(dir.resolve("gsae").resolve("curves.png")));
+    }
+
+    @Test
     void evalOfAMissingCheckpointIsOneLine(@TempDir Path dir) {
         CliTest.Run eval = gsae("eval", "--checkpoint", dir.resolve("nothing").toString());
         assertEquals(Main.USER_ERROR, eval.code());
