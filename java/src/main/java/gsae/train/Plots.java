@@ -81,6 +81,8 @@ public final class Plots {
         XYChart c = new XYChartBuilder().width(PANEL_W).height(PANEL_H).title(key).xAxisTitle("step").yAxisTitle(key).build();
         c.getStyler().setLegendVisible(false).setMarkerSize(xs.size() == 1 ? 6 : 0).setChartTitleBoxVisible(false);
         c.getStyler().setDefaultSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Line);
+        // Plain integers, spaced for labels of up to seven digits: XChart's default packs "1,001" against "1,251".
+        c.getStyler().setXAxisDecimalPattern("#").setXAxisTickMarkSpacingHint(90);
         double lo = ys.stream().mapToDouble(Double::doubleValue).min().orElse(0), hi = ys.stream().mapToDouble(Double::doubleValue).max().orElse(0);
         c.getStyler().setYAxisLogarithmic(lo > 0 && hi > 10 * lo);
         c.addSeries(key, xs.stream().mapToDouble(Double::doubleValue).toArray(), ys.stream().mapToDouble(Double::doubleValue).toArray());
