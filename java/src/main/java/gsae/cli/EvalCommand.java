@@ -25,8 +25,8 @@ import java.util.concurrent.Callable;
 
 /** `gsae eval`: loads a checkpoint and reports SPEC §7's metrics on held-out tokens. */
 @Command(name = "eval", mixinStandardHelpOptions = true,
-        description = {"Evaluate a trained SAE: FVU, L0 and dead latents; on the teacher also the spliced downstream loss,",
-                "loss recovered, KL and recovery of the true features per family."})
+        description = {"Evaluates a trained SAE: FVU, L0 and dead latents; on the teacher also the spliced downstream loss, "
+                + "loss recovered, KL and recovery of the true features per family."})
 public final class EvalCommand implements Callable<Integer> {
 
     @Spec

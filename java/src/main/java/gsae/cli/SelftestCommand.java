@@ -21,7 +21,7 @@ import java.util.concurrent.Callable;
  * 2 (one line) when there is no usable GPU.
  */
 @Command(name = "selftest", mixinStandardHelpOptions = true,
-        description = "Compare every CUDA kernel and the full training step with the CPU reference on seeded inputs.")
+        description = "Compares every CUDA kernel and the full training step with the CPU reference on seeded inputs.")
 public final class SelftestCommand implements Callable<Integer> {
 
     /** Exit code without a usable GPU: 2, gsae's code for a request this machine cannot serve. */

@@ -105,8 +105,8 @@ public final class TrainCommand implements Callable<Integer> {
         if (resume) ResumeCheck.sameData(start, describeData());
         long runSeed = resume ? start.train().seed() : seed;
         int workers = resume ? start.train().threads() : threads != null ? threads : Runtime.getRuntime().availableProcessors();
-        try (Backend chosen = Backends.choose(backend, workers, System.err);
-             BatchSource source = data == null ? main.sources().teacher(runSeed) : main.sources().shards(data, runSeed, skipNonfinite)) {
+        try (BatchSource source = data == null ? main.sources().teacher(runSeed) : main.sources().shards(data, runSeed, skipNonfinite);
+             Backend chosen = Backends.choose(backend, workers, System.err)) {
             if (!resume) start = freshStart(source, workers);
             Trainer.Result r = new Trainer(chosen, source, out).progress(System.err, quiet).run(start);
             report(spec.commandLine().getOut(), r, chosen, source);
