@@ -249,7 +249,8 @@ for r in sorted(rows, key=lambda r: (r["params"]["config"], r["benchmark"], r["p
     p50 = metric.get("scorePercentiles", {}).get("50.0", float("nan")) * s
     samples = sum(int(c) for run in metric.get("rawDataHistogram", []) for it in run for _, c in it) if "rawDataHistogram" in metric else "-"
     n = int(p["config"].split("x")[3])
-    print(f"{r['benchmark'].removeprefix('gsae.bench.'):<28}{p['impl']:<7}{p['config']:<20}{p['beta']:>5}{p50:10.3f}{metric['score'] * s:10.3f}{samples!s:>9}{n / (p50 / 1e3):13.0f}")
+    tokens = "-" if r["benchmark"].endswith(".update") else f"{n / (p50 / 1e3):.0f}"  # Adam reads no batch
+    print(f"{r['benchmark'].removeprefix('gsae.bench.'):<28}{p['impl']:<7}{p['config']:<20}{p['beta']:>5}{p50:10.3f}{metric['score'] * s:10.3f}{samples!s:>9}{tokens:>13}")
 peer = os.path.join(out, "peer.jsonl")
 if os.path.exists(peer):
     print(f"\n{'peer (PyTorch)':<22}{'beta':>5}{'step ms':>10}{'tokens/s':>13}{'enc. products ms':>18}{'TFLOP/s':>9}{'copy GB/s':>11}{'peak MiB':>10}")

@@ -11,9 +11,9 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * Inputs of the CUDA benchmarks: {@link BenchData}'s parameters and batch, plus further batches of
  * the same distribution (activations around the same per-dimension offset, which SPEC §5's
- * initialisation put in b_dec) so that successive calls read different memory and the GPU's L2
- * (50 MB on an H100/H200, smaller than one batch's x and g at N = 8192) holds nothing from the
- * previous call. Generated once per configuration per JVM: with {@code -f 0} every trial after the
+ * initialisation put in b_dec) so that successive calls read different memory: one batch's x and
+ * g at N = 8192 are 50 MB, the size of an H200's L2, and the rotation is four times that, so a call
+ * finds nothing of its batch left in the L2 by the previous calls. Generated once per configuration per JVM: with {@code -f 0} every trial after the
  * first of a configuration skips the generation (seconds at M = 98,304).
  *
  * @param data    the configuration, parameters and batch 0
