@@ -32,6 +32,7 @@ PY
 [ -f bench/target/benchmarks.jar ] && cp bench/target/benchmarks.jar "$out/lib/../benchmarks.jar"
 cp -r bench/peer "$out/peer"
 cp scripts/gpu-check.sh "$out/bin/gpu-check"
+cp scripts/h200-bench.sh "$out/bin/h200-bench"
 [ -d kernels/build ] && ls kernels/build/*.fatbin >/dev/null 2>&1 && mkdir -p "$out/kernels" && cp kernels/build/*.fatbin "$out/kernels/"
 
 # The modules the engine, its libraries (AWT for PNG plots, JCuda, jline), JMH and JUnit need.
