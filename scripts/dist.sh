@@ -29,7 +29,10 @@ with zipfile.ZipFile(src) as zin, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED
         zout.writestr(item, zin.read(item.filename))
 os.replace(tmp, src)
 PY
-[ -f bench/target/benchmarks.jar ] && cp bench/target/benchmarks.jar "$out/lib/../benchmarks.jar"
+# The benchmarks as a thin jar plus JMH's own jars; the engine's jars come from lib/.
+mkdir -p "$out/bench"
+cp bench/target/gsae-bench-0.1.0.jar "$out/bench/"
+for f in bench/target/lib/*.jar; do b=$(basename "$f"); [ -f "java/target/lib/$b" ] || [ -f "java/target/test-lib/$b" ] || [ "$b" = gsae-0.1.0.jar ] || cp "$f" "$out/bench/"; done
 cp -r bench/peer "$out/peer"
 cp scripts/gpu-check.sh "$out/bin/gpu-check"
 cp scripts/h200-bench.sh "$out/bin/h200-bench"
@@ -38,7 +41,7 @@ cp scripts/h200-bench.sh "$out/bin/h200-bench"
 # The modules the engine, its libraries (AWT for PNG plots, JCuda, jline), JMH and JUnit need.
 # The runtime is stored uncompressed and stripped, so that xz compresses the whole bundle far better
 # than jlink's per-resource zip (measured: 21 MB against 40 MB for the runtime alone).
-modules=java.base,java.desktop,java.logging,java.management,java.sql,java.xml,jdk.incubator.vector,jdk.unsupported
+modules=java.base,java.desktop,java.logging,java.management,jdk.management,java.sql,java.xml,jdk.incubator.vector,jdk.unsupported
 "$JAVA_HOME/bin/jlink" --add-modules "$modules" --strip-debug --no-header-files --no-man-pages \
     --compress zip-0 --output "$out/runtime" 2>/dev/null
 if command -v strip >/dev/null; then strip --strip-unneeded "$out"/runtime/lib/server/libjvm.so "$out"/runtime/lib/*.so; fi
@@ -67,7 +70,7 @@ cat > "$out/bin/gsae-bench" <<'SH'
 # Runs the JMH benchmarks with the bundled runtime: bin/gsae-bench [JMH options] [regex]
 here=$(cd "$(dirname "$0")/.." && pwd)
 exec "$here/runtime/bin/java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED \
-    -jar "$here/benchmarks.jar" -jvm "$here/runtime/bin/java" "$@"
+    ${GSAE_JAVA_OPTS:-} -cp "$here/bench/*:$here/lib/*" org.openjdk.jmh.Main -jvm "$here/runtime/bin/java" "$@"
 SH
 chmod +x "$out"/bin/*
 XZ_OPT=-6 tar -C dist -cJf dist/gsae-linux-x86_64.tar.xz gsae

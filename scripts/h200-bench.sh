@@ -2,8 +2,8 @@
 # h200-bench.sh — issue #5's measurements in one run on one GPU, from the unpacked bundle of
 # `make dist`, where it is bin/h200-bench:
 #     tar -xJf gsae-linux-x86_64.tar.xz -C /tmp && OUT=$OUT bash /tmp/gsae/bin/h200-bench /tmp/gsae
-# Bundle layout: runtime/ (jlink'd Java 25), lib/ (gsae jar with the kernels inside), benchmarks.jar
-# (JMH), peer/ (PyTorch peer), bin/gsae, bin/gsae-bench. Needs no JDK or Maven; the peer, the shard
+# Bundle layout: runtime/ (jlink'd Java 25), lib/ (gsae jar with the kernels inside), bench/ (JMH
+# benchmarks, thin jar and JMH's jars), peer/ (PyTorch peer), bin/gsae, bin/gsae-bench. Needs no JDK or Maven; the peer, the shard
 # generator and the summaries need python3 (with torch for the peer, numpy for the shard).
 #
 # In order, each step bounded so that the whole run ends within LIMIT_S seconds (default 510):
@@ -42,7 +42,7 @@ summary=$OUT/summary.txt
 : > "$summary"
 say() { echo "$*" | tee -a "$summary"; }
 
-for f in runtime/bin/java bin/gsae bin/gsae-bench benchmarks.jar peer/peer_gpu.py; do
+for f in runtime/bin/java bin/gsae bin/gsae-bench bench peer/peer_gpu.py; do
   [ -e "$DIST/$f" ] || { say "✗ $DIST/$f not found: pass the unpacked bundle's folder (built by make dist)"; exit 1; }
 done
 
