@@ -3,18 +3,14 @@ package gsae.io;
 import gsae.tensor.Dtype;
 import gsae.tensor.HostTensor;
 
-import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.channels.FileChannel;
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -45,23 +41,11 @@ public final class Npy implements AutoCloseable {
 
     /** Maps {@code path} and validates its header; any defect is a {@link DataException} naming the file. */
     public static Npy open(Path path) {
-        Arena arena = Arena.ofShared();
-        try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
-            long size = ch.size();
+        return MappedFile.map(path).read(f -> {
+            long size = f.data().byteSize();
             if (size < MAGIC.length + 4) throw new DataException(path, "truncated: " + size + " bytes, shorter than an .npy preamble");
-            MemorySegment file = ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
-            HostTensor t = parse(path, file);
-            return new Npy(path, arena, t);
-        } catch (NoSuchFileException e) {
-            arena.close();
-            throw new DataException(path, "no such file");
-        } catch (IOException e) {
-            arena.close();
-            throw new DataException(path, "cannot read: " + e.getMessage(), e);
-        } catch (RuntimeException e) {
-            arena.close();
-            throw e;
-        }
+            return new Npy(path, f.arena(), parse(path, f.data()));
+        });
     }
 
     private static HostTensor parse(Path path, MemorySegment file) {

@@ -15,9 +15,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.Iterator;
@@ -48,44 +46,36 @@ public final class SafeTensors implements AutoCloseable {
 
     /** Maps {@code path} and validates its header; any defect is a {@link DataException} naming the file. */
     public static SafeTensors open(Path path) {
-        Arena arena = Arena.ofShared();
-        try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
-            long size = ch.size();
-            if (size < 8) throw new DataException(path, "truncated: " + size + " bytes, not even a safetensors header length");
-            MemorySegment file = ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
-            long headerLen = file.get(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), 0);
-            if (headerLen <= 1 || headerLen > MAX_HEADER || 8 + headerLen > size)
-                throw new DataException(path, "not a safetensors file (header length " + headerLen + " does not fit a " + size + "-byte file)");
-            String header = new String(file.asSlice(8, headerLen).toArray(ValueLayout.JAVA_BYTE), StandardCharsets.UTF_8);
-            JsonNode root;
-            try {
-                root = JSON.readTree(header);
-            } catch (JsonProcessingException e) {
-                throw new DataException(path, "not a safetensors file (header is not JSON)");
-            }
-            if (root == null || !root.isObject()) throw new DataException(path, "not a safetensors file (header is not a JSON object)");
-            MemorySegment body = file.asSlice(8 + headerLen);
-            Map<String, HostTensor> tensors = new LinkedHashMap<>();
-            Map<String, String> metadata = new LinkedHashMap<>();
-            for (Iterator<Map.Entry<String, JsonNode>> it = root.fields(); it.hasNext(); ) {
-                Map.Entry<String, JsonNode> f = it.next();
-                if (f.getKey().equals("__metadata__")) {
-                    f.getValue().fields().forEachRemaining(m -> metadata.put(m.getKey(), m.getValue().asText()));
-                } else {
-                    tensors.put(f.getKey(), parseEntry(path, f.getKey(), f.getValue(), body));
-                }
-            }
-            return new SafeTensors(path, arena, Collections.unmodifiableMap(tensors), Collections.unmodifiableMap(metadata));
-        } catch (NoSuchFileException e) {
-            arena.close();
-            throw new DataException(path, "no such file");
-        } catch (IOException e) {
-            arena.close();
-            throw new DataException(path, "cannot read: " + e.getMessage(), e);
-        } catch (RuntimeException e) {
-            arena.close();
-            throw e;
+        return MappedFile.map(path).read(f -> parse(path, f));
+    }
+
+    private static SafeTensors parse(Path path, MappedFile f) {
+        MemorySegment file = f.data();
+        long size = file.byteSize();
+        if (size < 8) throw new DataException(path, "truncated: " + size + " bytes, not even a safetensors header length");
+        long headerLen = file.get(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), 0);
+        if (headerLen <= 1 || headerLen > MAX_HEADER || 8 + headerLen > size)
+            throw new DataException(path, "not a safetensors file (header length " + headerLen + " does not fit a " + size + "-byte file)");
+        String header = new String(file.asSlice(8, headerLen).toArray(ValueLayout.JAVA_BYTE), StandardCharsets.UTF_8);
+        JsonNode root;
+        try {
+            root = JSON.readTree(header);
+        } catch (JsonProcessingException e) {
+            throw new DataException(path, "not a safetensors file (header is not JSON)");
         }
+        if (root == null || !root.isObject()) throw new DataException(path, "not a safetensors file (header is not a JSON object)");
+        MemorySegment body = file.asSlice(8 + headerLen);
+        Map<String, HostTensor> tensors = new LinkedHashMap<>();
+        Map<String, String> metadata = new LinkedHashMap<>();
+        for (Iterator<Map.Entry<String, JsonNode>> it = root.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> e = it.next();
+            if (e.getKey().equals("__metadata__")) {
+                e.getValue().fields().forEachRemaining(m -> metadata.put(m.getKey(), m.getValue().asText()));
+            } else {
+                tensors.put(e.getKey(), parseEntry(path, e.getKey(), e.getValue(), body));
+            }
+        }
+        return new SafeTensors(path, f.arena(), Collections.unmodifiableMap(tensors), Collections.unmodifiableMap(metadata));
     }
 
     private static HostTensor parseEntry(Path path, String name, JsonNode e, MemorySegment body) {
