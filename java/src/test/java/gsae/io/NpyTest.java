@@ -16,7 +16,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.SplittableRandom;
-import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -97,7 +96,7 @@ class NpyTest {
     /** NumPy writes versions 1–3 and float16; gsae must read what it writes, and NumPy what gsae writes. */
     @Test
     void interoperatesWithNumpy() throws Exception {
-        assumeTrue(python("import numpy") == 0, "python3 with numpy not available");
+        assumeTrue(Python.has("numpy"), "python3 with numpy not available");
         String script = String.join("\n",
                 "import numpy as np",
                 "a = (np.arange(12, dtype=np.float32).reshape(4, 3) / 7).astype(np.float32)",
@@ -109,7 +108,8 @@ class NpyTest {
                 "assert b.dtype == np.float32 and b.shape == (2, 3), (b.dtype, b.shape)",
                 "assert (b == np.array([[1, 2, 3], [4, 5, 6.5]], dtype=np.float32)).all()");
         Npy.write(dir.resolve("java.npy"), HostTensor.of(new float[]{1, 2, 3, 4, 5, 6.5f}, 2, 3));
-        assertEquals(0, python(script), "numpy script failed (it checks that numpy reads gsae's file)");
+        Python.Result r = Python.run(script);
+        assertEquals(0, r.code(), "numpy script failed (it checks that numpy reads gsae's file): " + r.output());
         float[] expected = new float[12];
         for (int i = 0; i < 12; i++) expected[i] = (float) i / 7f;
         for (String name : List.of("np_v1.npy", "np_v2.npy", "np_v3.npy")) {
@@ -122,20 +122,5 @@ class NpyTest {
             float[] back = npy.tensor().toFloats();
             for (int i = 0; i < 12; i++) assertEquals(Float.float16ToFloat(Float.floatToFloat16(expected[i])), back[i], "f2 element " + i);
         }
-    }
-
-    private static int python(String script) throws IOException, InterruptedException {
-        Process p;
-        try {
-            p = new ProcessBuilder("python3", "-c", script).redirectErrorStream(true).start();
-        } catch (IOException e) {
-            return -1;
-        }
-        p.getInputStream().transferTo(System.err);
-        if (!p.waitFor(60, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            return -1;
-        }
-        return p.exitValue();
     }
 }
