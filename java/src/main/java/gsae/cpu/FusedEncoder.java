@@ -21,6 +21,7 @@ import static gsae.cpu.MicroKernel.WIDTH;
  * accumulators and spill), then {@link TileSelector} merges them into the rows' {@link RowTopK}.
  * β = 0 runs the same loop with the g-side pass skipped. A row's result is the same for any
  * number of workers: its dot products are fixed FMA chains and its latents arrive in ascending order.
+ * One instance serves one caller at a time: it repacks its panels in place on every call.
  */
 public final class FusedEncoder {
 
@@ -28,6 +29,8 @@ public final class FusedEncoder {
     static final int BLOCK_TILES = 16;
 
     private final Workers workers;
+    /** The weight panels of the last call, repacked in place on the next one: O(M·d) not allocated per step. */
+    private PackedPanels encPanels, decPanels;
 
     public FusedEncoder(Workers workers) {
         this.workers = workers;
@@ -37,13 +40,13 @@ public final class FusedEncoder {
     public Encoded encodeSelect(Params p, Batch b, float beta, int k, boolean[] dead, int auxK) {
         int n = b.n(), d = p.d(), m = p.m();
         int kAux = auxCount(p, b, beta, k, dead, auxK);
-        PackedPanels enc = PackedPanels.ofRows(workers, p.wEnc(), m, d);
+        PackedPanels enc = encPanels = PackedPanels.ofRows(workers, p.wEnc(), m, d, encPanels);
         int padded = enc.count * WIDTH;
         boolean[] latent = new boolean[padded];
         Arrays.fill(latent, 0, m, true);
         Inputs in = new Inputs(PaddedRows.centred(b.x(), p.bDec(), n, d), enc,
                 beta == 0f ? null : PaddedRows.copyOf(b.g(), n, d),
-                beta == 0f ? null : PackedPanels.ofRows(workers, p.wDec(), m, d),
+                beta == 0f ? null : (decPanels = PackedPanels.ofRows(workers, p.wDec(), m, d, decPanels)),
                 beta, Arrays.copyOf(p.bEnc(), padded), latent,
                 kAux > 0 ? Arrays.copyOf(dead, padded) : new boolean[padded]);
 

@@ -32,7 +32,16 @@ final class PackedPanels {
 
     /** Packs B given as rows, so the product reads Bᵀ: P[p, j, c] = b[(p·WIDTH + c)·depth + j]. */
     static PackedPanels ofRows(Workers workers, float[] b, int rows, int depth) { // b: [rows, depth]
-        PackedPanels out = new PackedPanels(panelsFor(rows), depth, rows);
+        return ofRows(workers, b, rows, depth, null);
+    }
+
+    /**
+     * As {@link #ofRows(Workers, float[], int, int)}, writing into {@code reuse} when it has this shape
+     * (its zero padding stays zero: only the real columns are written), else into new panels.
+     */
+    static PackedPanels ofRows(Workers workers, float[] b, int rows, int depth, PackedPanels reuse) { // b: [rows, depth]
+        boolean fits = reuse != null && reuse.columns == rows && reuse.depth == depth;
+        PackedPanels out = fits ? reuse : new PackedPanels(panelsFor(rows), depth, rows);
         workers.forEach(out.count, p -> {
             int first = p * WIDTH, cols = Math.min(WIDTH, rows - first), base = out.offset(p);
             for (int j = 0; j < depth; j++)

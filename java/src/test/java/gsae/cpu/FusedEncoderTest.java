@@ -135,4 +135,22 @@ class FusedEncoderTest {
             assertEquals(null, enc.encodeSelect(p, b, 0f, 2, new boolean[10], 2).aux(), "no dead latent: no aux");
         }
     }
+
+    /** One instance reused across shapes and weights (its panels repacked in place) answers as fresh ones do. */
+    @Test
+    void reusedInstanceMatchesFreshOnes() {
+        int[][] shapes = {{7, 61}, {64, 256}, {7, 61}, {7, 64}, {7, 200}, {7, 61}, {64, 256}}; // d, M
+        try (Workers workers = new Workers(2)) {
+            FusedEncoder reused = new FusedEncoder(workers);
+            for (int c = 0; c < shapes.length; c++) {
+                int d = shapes[c][0], m = shapes[c][1];
+                Params p = EncodeCheck.params(40 + c, d, m);
+                Batch b = EncodeCheck.batch(50 + c, 30, d);
+                Encoded got = reused.encodeSelect(p, b, 1f, 5, null, 0);
+                Encoded want = new FusedEncoder(workers).encodeSelect(p, b, 1f, 5, null, 0);
+                assertArrayEquals(want.top().indices(), got.top().indices(), "call " + c + ": indices");
+                assertArrayEquals(want.top().values(), got.top().values(), "call " + c + ": values");
+            }
+        }
+    }
 }
