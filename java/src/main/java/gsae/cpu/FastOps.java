@@ -31,7 +31,7 @@ public final class FastOps implements Ops, AutoCloseable {
 
     @Override
     public String name() {
-        return "fast";
+        return "cpu";
     }
 
     @Override
