@@ -4,6 +4,8 @@
 # Runs from the unpacked bundle of `make dist` (dist/gsae-linux-x86_64.tar.xz), where it is
 # bin/gpu-check; or from the repository with the bundle's path:
 #     tar -xJf dist/gsae-linux-x86_64.tar.xz -C /tmp && bash /tmp/gsae/bin/gpu-check /tmp/gsae
+# (To a device machine carry only the archive, dist/gsae-linux-x86_64.tar.xz, about 32 MiB: the
+# unpacked dist/gsae is over 100 MB.)
 # Bundle layout: runtime/ (jlink'd Java 25), lib/ (gsae jar with the kernels inside, dependencies),
 # tests/ (test classes), test-lib/ (JUnit 5 + console launcher), bin/gsae, bin/gsae-test.
 # Writes under $OUT (default ./gpu-check-out), at most 8 files so that the device tool returns them all:
