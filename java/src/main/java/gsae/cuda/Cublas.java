@@ -6,6 +6,10 @@ import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SymbolLookup;
 import java.lang.invoke.MethodHandle;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
@@ -52,17 +56,32 @@ final class Cublas implements AutoCloseable {
         }
     }
 
+    private static final String[] SONAMES = {"libcublas.so.13", "libcublas.so.12"};
+
+    /** Toolkit folders tried after the library path, for a gsae started without LD_LIBRARY_PATH set. */
+    private static List<Path> toolkitFolders() {
+        List<Path> dirs = new ArrayList<>();
+        String home = System.getenv("CUDA_HOME");
+        if (home != null) dirs.add(Path.of(home, "lib64"));
+        dirs.add(Path.of("/usr/local/cuda/lib64"));
+        dirs.add(Path.of("/usr/local/cuda/targets/x86_64-linux/lib"));
+        return dirs;
+    }
+
     @SuppressWarnings("restricted") // native access is granted by --enable-native-access (gsae's launcher and poms)
     private SymbolLookup load() {
-        IllegalArgumentException first = null;
-        for (String name : new String[]{"libcublas.so.13", "libcublas.so.12"}) {
+        for (String name : SONAMES) {
             try {
                 return SymbolLookup.libraryLookup(name, arena);
             } catch (IllegalArgumentException e) {
-                if (first == null) first = e;
+                // not on the library path: the toolkit folders come next
             }
         }
-        throw new IllegalStateException("cuBLAS not found (libcublas.so.13 or .so.12 on the library path): " + first.getMessage());
+        for (Path dir : toolkitFolders())
+            for (String name : SONAMES)
+                if (Files.isRegularFile(dir.resolve(name))) return SymbolLookup.libraryLookup(dir.resolve(name), arena);
+        throw new IllegalStateException("cuBLAS not found: " + String.join(" or ", SONAMES) + " is neither on the library path nor in "
+                + toolkitFolders() + " (set LD_LIBRARY_PATH to the folder holding it)");
     }
 
     @SuppressWarnings("restricted")
