@@ -4,7 +4,7 @@ import gsae.config.BackendKind;
 import gsae.data.ShardDataset;
 import gsae.data.Teacher;
 import gsae.io.Checkpoint;
-import gsae.io.DataException;
+import gsae.ops.Backend;
 import gsae.ops.Ops;
 import gsae.train.Backends;
 import gsae.train.EvalReport;
@@ -19,7 +19,6 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
@@ -46,7 +45,7 @@ public final class EvalCommand implements Callable<Integer> {
     int batch;
 
     @Option(names = "--backend", defaultValue = "auto", paramLabel = "KIND", description = "auto, cpu, reference, dense or cuda (default: ${DEFAULT-VALUE})")
-    String backend;
+    BackendKind backend;
 
     @Option(names = "--threads", paramLabel = "N", description = "CPU worker threads (default: all cores)")
     Integer threads;
@@ -60,12 +59,10 @@ public final class EvalCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
-        PrintWriter err = spec.commandLine().getErr();
-        try {
-            BackendKind kind = backendKind();
-            Checkpoint ckpt = Checkpoint.load(checkpoint);
-            PrintStream log = System.err;
-            Ops ops = Backends.choose(kind, threads != null ? threads : Runtime.getRuntime().availableProcessors(), log).ops();
+        Checkpoint ckpt = Checkpoint.load(checkpoint);
+        PrintStream log = System.err;
+        try (Backend chosen = Backends.choose(backend, threads != null ? threads : Runtime.getRuntime().availableProcessors(), log)) {
+            Ops ops = chosen.ops();
             Map<String, String> context = new LinkedHashMap<>();
             context.put("checkpoint", checkpoint.toString());
             context.put("sae", "M=" + ckpt.sae().latents() + ", k=" + ckpt.sae().k() + ", beta=" + ckpt.sae().beta());
@@ -75,10 +72,6 @@ public final class EvalCommand implements Callable<Integer> {
             out.print(json ? EvalFormat.json(report, context) + System.lineSeparator() : EvalFormat.table(report, context));
             out.flush();
             return 0;
-        } catch (DataException | IllegalArgumentException | IllegalStateException e) {
-            err.println("gsae eval: " + e.getMessage());
-            err.flush();
-            return 2;
         }
     }
 
@@ -99,11 +92,4 @@ public final class EvalCommand implements Callable<Integer> {
         }
     }
 
-    private BackendKind backendKind() {
-        try {
-            return BackendKind.valueOf(backend.toUpperCase(Locale.ROOT));
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("--backend: expected auto, cpu, reference, dense or cuda, got '" + backend + "'");
-        }
-    }
 }

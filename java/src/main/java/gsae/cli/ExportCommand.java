@@ -4,13 +4,10 @@ import gsae.io.Checkpoint;
 import gsae.io.DataException;
 import gsae.io.Export;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.TypeConversionException;
 
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -27,7 +24,7 @@ public final class ExportCommand implements Callable<Integer> {
     @Option(names = "--checkpoint", required = true, paramLabel = "DIR", description = "Checkpoint directory written by gsae train.")
     Path checkpoint;
 
-    @Option(names = "--format", required = true, paramLabel = "sparsify|saelens", converter = FormatConverter.class,
+    @Option(names = "--format", required = true, paramLabel = "sparsify|saelens",
             description = "Output layout: sparsify or saelens.")
     Export.Format format;
 
@@ -36,27 +33,11 @@ public final class ExportCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        try {
-            if (!Files.isDirectory(checkpoint)) throw new DataException(checkpoint, "no such checkpoint directory");
-            Checkpoint c = Checkpoint.load(checkpoint);
-            Export.write(format, c.state().params(), c.sae(), c.scales(), out);
-            spec.commandLine().getOut().println("exported " + format.name().toLowerCase(Locale.ROOT) + " model to " + out);
-            return 0;
-        } catch (DataException | IllegalArgumentException | UncheckedIOException e) {
-            spec.commandLine().getErr().println("gsae export: " + e.getMessage());
-            return 1;
-        }
+        if (!Files.isDirectory(checkpoint)) throw new DataException(checkpoint, "no such checkpoint directory");
+        Checkpoint c = Checkpoint.load(checkpoint);
+        Export.write(format, c.state().params(), c.sae(), c.scales(), out);
+        spec.commandLine().getOut().println("exported " + format.name().toLowerCase(Locale.ROOT) + " model to " + out);
+        return 0;
     }
 
-    /** Accepts the format in any letter case. */
-    static final class FormatConverter implements ITypeConverter<Export.Format> {
-        @Override
-        public Export.Format convert(String value) {
-            try {
-                return Export.Format.valueOf(value.toUpperCase(Locale.ROOT));
-            } catch (IllegalArgumentException e) {
-                throw new TypeConversionException("expected sparsify or saelens, got '" + value + "'");
-            }
-        }
-    }
 }

@@ -14,17 +14,13 @@ import gsae.tensor.Dtype;
 import gsae.tensor.HostTensor;
 import gsae.train.Backends;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.TypeConversionException;
 
-import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
-import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
@@ -62,7 +58,7 @@ public final class StepCommand implements Callable<Integer> {
     @Option(names = "--aux-alpha", defaultValue = "0.03125", description = "Weight α of AuxK in the loss (default 1/32).")
     float auxAlpha;
 
-    @Option(names = "--backend", defaultValue = "auto", paramLabel = "auto|cpu|cuda|reference", converter = BackendConverter.class,
+    @Option(names = "--backend", defaultValue = "auto", paramLabel = "auto|cpu|cuda|reference",
             description = "Implementation to run (default auto).")
     BackendKind backend;
 
@@ -74,16 +70,6 @@ public final class StepCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        try {
-            run();
-            return 0;
-        } catch (DataException | IllegalArgumentException | IllegalStateException | UncheckedIOException e) {
-            spec.commandLine().getErr().println("gsae step: " + e.getMessage());
-            return 1;
-        }
-    }
-
-    private void run() {
         Params p = readParams(params);
         Batch b = readBatch(batch, p.d());
         boolean[] deadMask = dead == null ? null : readDead(dead, p.m());
@@ -99,6 +85,7 @@ public final class StepCommand implements Callable<Integer> {
             Losses losses = ops.backward(p, b, enc, xhat, cfg.auxAlpha(), grads);
             write(out, b, enc, xhat, losses, grads);
         }
+        return 0;
     }
 
     /** The sparsify-layout parameters; d and M come from encoder.weight. */
@@ -157,15 +144,4 @@ public final class StepCommand implements Callable<Integer> {
         SafeTensors.write(file, t);
     }
 
-    /** Accepts backend names in any letter case. */
-    static final class BackendConverter implements ITypeConverter<BackendKind> {
-        @Override
-        public BackendKind convert(String value) {
-            try {
-                return BackendKind.valueOf(value.toUpperCase(Locale.ROOT));
-            } catch (IllegalArgumentException e) {
-                throw new TypeConversionException("expected auto, cpu, cuda or reference, got '" + value + "'");
-            }
-        }
-    }
 }

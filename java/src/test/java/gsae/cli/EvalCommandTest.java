@@ -94,10 +94,11 @@ class EvalCommandTest {
     @Test
     void anUnknownBackendIsOneLineNamingTheOption() {
         StringWriter err = new StringWriter();
-        CommandLine cli = new CommandLine(new EvalCommand());
+        CommandLine cli = Main.commandLine(new Main());
         cli.setErr(new PrintWriter(err));
-        int rc = cli.execute("--checkpoint", "nowhere", "--backend", "tpu");
-        assertEquals(2, rc);
-        assertEquals("gsae eval: --backend: expected auto, cpu, reference, dense or cuda, got 'tpu'", err.toString().strip());
+        int rc = cli.execute("eval", "--checkpoint", "nowhere", "--backend", "tpu");
+        assertEquals(Main.USER_ERROR, rc);
+        assertEquals("gsae: Invalid value for option '--backend': expected one of [AUTO, CPU, REFERENCE, DENSE, CUDA, CUDA_DENSE] "
+                + "(case-insensitive) but was 'tpu' (see gsae eval --help)", err.toString().strip());
     }
 }

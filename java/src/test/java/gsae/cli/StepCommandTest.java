@@ -72,7 +72,10 @@ class StepCommandTest {
     }
 
     private int run(StringWriter err, String... args) {
-        return new CommandLine(new StepCommand()).setErr(new PrintWriter(err, true)).execute(args);
+        String[] withVerb = new String[args.length + 1];
+        withVerb[0] = "step";
+        System.arraycopy(args, 0, withVerb, 1, args.length);
+        return Main.commandLine(new Main()).setErr(new PrintWriter(err, true)).execute(withVerb);
     }
 
     private List<String> args(boolean withDead) {
@@ -124,8 +127,8 @@ class StepCommandTest {
         Path p = dir.resolve("P.safetensors");
         SafeTensors.write(p, Map.of("encoder.weight", HostTensor.of(new float[M * D], M, D)));
         StringWriter err = new StringWriter();
-        assertEquals(1, run(err, args(false).toArray(String[]::new)));
-        assertTrue(err.toString().startsWith("gsae step: " + p + ": has no tensor 'encoder.bias'"), err.toString());
+        assertEquals(Main.USER_ERROR, run(err, args(false).toArray(String[]::new)));
+        assertTrue(err.toString().startsWith("gsae: " + p + ": has no tensor 'encoder.bias'"), err.toString());
     }
 
     @Test
@@ -134,7 +137,7 @@ class StepCommandTest {
         Path b = dir.resolve("B.safetensors");
         SafeTensors.write(b, Map.of("activations", HostTensor.of(new float[4 * (D + 1)], 4, D + 1), "gradients", HostTensor.of(new float[4 * (D + 1)], 4, D + 1)));
         StringWriter err = new StringWriter();
-        assertEquals(1, run(err, args(false).toArray(String[]::new)));
+        assertEquals(Main.USER_ERROR, run(err, args(false).toArray(String[]::new)));
         assertTrue(err.toString().contains(b + ": tensor 'activations' has width " + (D + 1) + " but the parameters have d=" + D), err.toString());
     }
 
@@ -145,7 +148,7 @@ class StepCommandTest {
         Path d = dir.resolve("D.safetensors");
         SafeTensors.write(d, Map.of("dead", HostTensor.of(new byte[M - 1], M - 1)));
         StringWriter err = new StringWriter();
-        assertEquals(1, run(err, args(true).toArray(String[]::new)));
+        assertEquals(Main.USER_ERROR, run(err, args(true).toArray(String[]::new)));
         assertTrue(err.toString().contains(d + ": tensor 'dead' is U8 [" + (M - 1) + "], expected U8 [" + M + "]"), err.toString());
     }
 
@@ -156,7 +159,7 @@ class StepCommandTest {
         List<String> a = args(false);
         a.set(a.indexOf("--k") + 1, "" + (M + 1));
         StringWriter err = new StringWriter();
-        assertEquals(1, run(err, a.toArray(String[]::new)));
+        assertEquals(Main.USER_ERROR, run(err, a.toArray(String[]::new)));
         assertTrue(err.toString().contains("latents (" + M + ") must be ≥ k (" + (M + 1) + ")"), err.toString());
     }
 }

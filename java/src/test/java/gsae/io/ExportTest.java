@@ -2,7 +2,7 @@ package gsae.io;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import gsae.cli.ExportCommand;
+import gsae.cli.Main;
 import gsae.config.SaeConfig;
 import gsae.ops.Params;
 import gsae.ops.Scales;
@@ -96,18 +96,19 @@ class ExportTest {
     void commandNamesAMissingCheckpoint() {
         Path missing = dir.resolve("no-such-run");
         StringWriter err = new StringWriter();
-        CommandLine cmd = new CommandLine(new ExportCommand()).setErr(new PrintWriter(err, true));
-        int code = cmd.execute("--checkpoint", missing.toString(), "--format", "saelens", "--out", dir.resolve("out").toString());
-        assertEquals(1, code);
-        assertEquals("gsae export: " + missing + ": no such checkpoint directory", err.toString().strip());
+        CommandLine cmd = Main.commandLine(new Main()).setErr(new PrintWriter(err, true));
+        int code = cmd.execute("export", "--checkpoint", missing.toString(), "--format", "saelens", "--out", dir.resolve("out").toString());
+        assertEquals(Main.USER_ERROR, code);
+        assertEquals("gsae: " + missing + ": no such checkpoint directory", err.toString().strip());
     }
 
     @Test
     void commandRejectsAnUnknownFormat() {
         StringWriter err = new StringWriter();
-        CommandLine cmd = new CommandLine(new ExportCommand()).setErr(new PrintWriter(err, true));
-        int code = cmd.execute("--checkpoint", dir.toString(), "--format", "onnx", "--out", dir.toString());
-        assertEquals(2, code);
-        assertTrue(err.toString().contains("expected sparsify or saelens, got 'onnx'"), err.toString());
+        CommandLine cmd = Main.commandLine(new Main()).setErr(new PrintWriter(err, true));
+        int code = cmd.execute("export", "--checkpoint", dir.toString(), "--format", "onnx", "--out", dir.toString());
+        assertEquals(Main.USER_ERROR, code);
+        assertEquals("gsae: Invalid value for option '--format': expected one of [SPARSIFY, SAELENS] (case-insensitive) but was 'onnx' "
+                + "(see gsae export --help)", err.toString().strip());
     }
 }
