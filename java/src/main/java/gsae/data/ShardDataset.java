@@ -61,7 +61,18 @@ public final class ShardDataset implements BatchSource {
                 if (s.d() != d)
                     throw new DataException(s.file(), "has width d=" + s.d() + " but " + shards.getFirst().file() + " has d=" + d);
             long[] rows = shards.stream().mapToLong(Shard::rows).toArray();
-            if (Arrays.stream(rows).sum() == 0) throw new DataException(shards.getFirst().file(), "dataset holds no tokens: every shard has 0 rows");
+            long total = 0;
+            for (Shard s : shards) {
+                try {
+                    total = Math.addExact(total, s.rows());
+                } catch (ArithmeticException overflow) {
+                    throw new DataException(s.file(), "brings the dataset past 2^63 tokens");
+                }
+            }
+            if (total == 0) throw new DataException(shards.getFirst().file(), "dataset holds no tokens: every shard has 0 rows");
+            if (total / chunkRows >= Integer.MAX_VALUE - shards.size())
+                throw new DataException(shards.getFirst().file(), "dataset of " + total + " tokens in " + shards.size()
+                        + " shards is too large to index (at most about 2^31 chunks of " + chunkRows + " rows)");
             StreamOrder order = new StreamOrder(rows, seed, shuffle, chunkRows, windowChunks);
             String where = paths.stream().map(Path::toString).collect(Collectors.joining(", "));
             String description = shards.size() + " shards, " + order.total() + " tokens, d=" + d + (shuffle ? ", shuffled" : "") + " in " + where;

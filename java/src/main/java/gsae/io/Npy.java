@@ -11,6 +11,8 @@ import java.nio.ByteOrder;
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -28,6 +30,7 @@ public final class Npy implements AutoCloseable {
     private static final Pattern DESCR = Pattern.compile("['\"]descr['\"]\\s*:\\s*['\"]([^'\"]*)['\"]");
     private static final Pattern FORTRAN = Pattern.compile("['\"]fortran_order['\"]\\s*:\\s*(True|False)");
     private static final Pattern SHAPE = Pattern.compile("['\"]shape['\"]\\s*:\\s*\\(([^)]*)\\)");
+    private static final Pattern KEY = Pattern.compile("['\"](\\w+)['\"]\\s*:");
 
     private final Path path;
     private final Arena arena;
@@ -62,15 +65,23 @@ public final class Npy implements AutoCloseable {
             throw new DataException(path, "truncated: header of " + headerLen + " bytes does not fit a " + file.byteSize() + "-byte file");
         Charset cs = major == 3 ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1;
         String header = new String(file.asSlice(8 + lenBytes, headerLen).toArray(ValueLayout.JAVA_BYTE), cs);
+        refuseRepeatedKeys(path, header);
         Dtype dtype = dtype(path, header);
         if (find(path, FORTRAN, header, "fortran_order").equals("True"))
             throw new DataException(path, "Fortran-order array; only C order is supported (save with np.ascontiguousarray)");
         long[] shape = shape(path, header);
-        long need = HostTensor.numel(shape) * dtype.size;
+        long need = Math.multiplyExact(HostTensor.numel(shape), dtype.size);
         long have = file.byteSize() - dataStart;
         if (have < need)
             throw new DataException(path, "truncated: shape (" + shape[0] + ", " + shape[1] + ") needs " + need + " data bytes, file has " + have);
         return new HostTensor(dtype, shape, file.asSlice(dataStart, need));
+    }
+
+    /** NumPy keeps the last of a key given twice and gsae would read the first: neither is safe to guess, so refuse. */
+    private static void refuseRepeatedKeys(Path path, String header) {
+        Set<String> seen = new HashSet<>();
+        for (Matcher m = KEY.matcher(header); m.find(); )
+            if (!seen.add(m.group(1))) throw new DataException(path, "malformed .npy header: key '" + m.group(1) + "' given twice in " + header.strip());
     }
 
     private static String find(Path path, Pattern p, String header, String key) {

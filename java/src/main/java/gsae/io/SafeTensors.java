@@ -1,6 +1,8 @@
 package gsae.io;
 
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -14,22 +16,33 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
+import java.util.Comparator;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
  * The safetensors format: an 8-byte little-endian header length, a JSON header naming each
  * tensor's dtype, shape and byte range, then the raw little-endian data. Files are read through
  * a memory mapping that lives as long as this object; close it to unmap.
+ * <p>
+ * Headers are held to the official reader's rules (huggingface/safetensors {@code Metadata::validate}):
+ * UTF-8 JSON object, whole-number shapes and offsets, sizes without overflow, tensors contiguous
+ * from byte 0 to the end of the file; gsae also refuses a key given twice, where that reader keeps the last.
  */
 public final class SafeTensors implements AutoCloseable {
 
-    private static final ObjectMapper JSON = new ObjectMapper();
+    /** Refuses duplicate keys and anything after the header's JSON object but the padding spaces. */
+    private static final ObjectMapper JSON = new ObjectMapper().enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
     private static final long MAX_HEADER = 100L << 20;
 
     private final Path path;
@@ -56,46 +69,118 @@ public final class SafeTensors implements AutoCloseable {
         long headerLen = file.get(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), 0);
         if (headerLen <= 1 || headerLen > MAX_HEADER || 8 + headerLen > size)
             throw new DataException(path, "not a safetensors file (header length " + headerLen + " does not fit a " + size + "-byte file)");
-        String header = new String(file.asSlice(8, headerLen).toArray(ValueLayout.JAVA_BYTE), StandardCharsets.UTF_8);
-        JsonNode root;
-        try {
-            root = JSON.readTree(header);
-        } catch (JsonProcessingException e) {
-            throw new DataException(path, "not a safetensors file (header is not JSON)");
-        }
-        if (root == null || !root.isObject()) throw new DataException(path, "not a safetensors file (header is not a JSON object)");
+        JsonNode root = header(path, file.asSlice(8, headerLen).asByteBuffer());
         MemorySegment body = file.asSlice(8 + headerLen);
         Map<String, HostTensor> tensors = new LinkedHashMap<>();
         Map<String, String> metadata = new LinkedHashMap<>();
+        List<Entry> entries = new ArrayList<>();
         for (Iterator<Map.Entry<String, JsonNode>> it = root.fields(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> e = it.next();
             if (e.getKey().equals("__metadata__")) {
-                e.getValue().fields().forEachRemaining(m -> metadata.put(m.getKey(), m.getValue().asText()));
+                metadata(path, e.getValue(), metadata);
             } else {
-                tensors.put(e.getKey(), parseEntry(path, e.getKey(), e.getValue(), body));
+                Entry t = parseEntry(path, e.getKey(), e.getValue(), body);
+                tensors.put(e.getKey(), t.tensor());
+                entries.add(t);
             }
         }
+        checkContiguous(path, entries, body.byteSize());
         return new SafeTensors(path, f.arena(), Collections.unmodifiableMap(tensors), Collections.unmodifiableMap(metadata));
     }
 
-    private static HostTensor parseEntry(Path path, String name, JsonNode e, MemorySegment body) {
+    /**
+     * The header as the official reader takes it: valid UTF-8, starting with '{', one JSON object
+     * (trailing spaces allowed, nothing else after it), every key once.
+     */
+    private static JsonNode header(Path path, ByteBuffer bytes) {
+        String text;
+        try {
+            text = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(bytes).toString();
+        } catch (CharacterCodingException e) {
+            throw new DataException(path, "not a safetensors file (header is not valid UTF-8)");
+        }
+        if (!text.startsWith("{")) throw new DataException(path, "not a safetensors file (header does not start with '{')");
+        try {
+            return JSON.readTree(text);
+        } catch (JsonProcessingException e) {
+            String why = e.getOriginalMessage();
+            if (why != null && why.startsWith("Duplicate field"))
+                throw new DataException(path, "safetensors header names a key twice (" + why + ")");
+            throw new DataException(path, "not a safetensors file (header is not one JSON object: " + why + ")");
+        }
+    }
+
+    /** {@code __metadata__} is a map from string to string, as in the official reader. */
+    private static void metadata(Path path, JsonNode node, Map<String, String> into) {
+        if (!node.isObject()) throw new DataException(path, "safetensors '__metadata__' is not a JSON object");
+        for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> m = it.next();
+            if (!m.getValue().isTextual())
+                throw new DataException(path, "safetensors '__metadata__' value of '" + m.getKey() + "' is not a string: " + m.getValue());
+            into.put(m.getKey(), m.getValue().textValue());
+        }
+    }
+
+    /** One tensor of the header with its byte range [begin, end) in the body. */
+    private record Entry(String name, long begin, long end, HostTensor tensor) {}
+
+    private static Entry parseEntry(Path path, String name, JsonNode e, MemorySegment body) {
+        if (!e.isObject()) throw new DataException(path, "tensor '" + name + "' has a malformed header entry (not a JSON object)");
         Dtype dtype = Dtype.ofSafetensors(e.path("dtype").asText());
         if (dtype == null) throw new DataException(path, "tensor '" + name + "' has unsupported dtype " + e.path("dtype"));
         JsonNode shapeNode = e.path("shape"), offs = e.path("data_offsets");
         if (!shapeNode.isArray() || !offs.isArray() || offs.size() != 2)
-            throw new DataException(path, "tensor '" + name + "' has a malformed header entry");
+            throw new DataException(path, "tensor '" + name + "' has a malformed header entry (needs 'shape' and two 'data_offsets')");
         long[] shape = new long[shapeNode.size()];
+        long bytes = dtype.size;
         for (int i = 0; i < shape.length; i++) {
-            shape[i] = shapeNode.get(i).asLong(-1);
-            if (shape[i] < 0) throw new DataException(path, "tensor '" + name + "' has a negative dimension");
+            shape[i] = whole(path, name, "shape", shapeNode.get(i));
+            try {
+                bytes = Math.multiplyExact(bytes, shape[i]);
+            } catch (ArithmeticException overflow) {
+                throw new DataException(path, "tensor '" + name + "' of shape " + shapeNode + " needs more bytes than a 64-bit size holds");
+            }
         }
-        long begin = offs.get(0).asLong(-1), end = offs.get(1).asLong(-1);
-        if (begin < 0 || end < begin || end > body.byteSize())
+        long begin = whole(path, name, "data_offsets", offs.get(0)), end = whole(path, name, "data_offsets", offs.get(1));
+        if (end < begin) throw new DataException(path, "tensor '" + name + "' has data_offsets [" + begin + ", " + end + "] that end before they begin");
+        if (end > body.byteSize())
             throw new DataException(path, "truncated: tensor '" + name + "' needs bytes [" + begin + ", " + end + ") of a "
                     + body.byteSize() + "-byte body");
-        if (end - begin != HostTensor.numel(shape) * dtype.size)
-            throw new DataException(path, "tensor '" + name + "' byte range does not match its shape and dtype");
-        return new HostTensor(dtype, shape, body.asSlice(begin, end - begin));
+        if (end - begin != bytes)
+            throw new DataException(path, "tensor '" + name + "' spans " + (end - begin) + " bytes but " + dtype + " " + shapeNode
+                    + " needs " + bytes);
+        return new Entry(name, begin, end, new HostTensor(dtype, shape, body.asSlice(begin, end - begin)));
+    }
+
+    /** A shape entry or offset: a JSON integer ≥ 0 that fits in 64 bits (not 64.0, not "64"). */
+    private static long whole(Path path, String name, String field, JsonNode n) {
+        if (n == null || !n.isIntegralNumber() || !n.canConvertToLong() || n.longValue() < 0)
+            throw new DataException(path, "tensor '" + name + "' has " + field + " entry " + n + ", expected a whole number ≥ 0");
+        return n.longValue();
+    }
+
+    /**
+     * The official reader's layout rule: sorted by offset, each tensor starts where the previous one
+     * ends, the first at 0, and the last ends at the end of the file, so no two tensors share bytes
+     * and no byte is unaccounted for.
+     */
+    private static void checkContiguous(Path path, List<Entry> entries, long bodySize) {
+        entries.sort(Comparator.comparingLong(Entry::begin).thenComparingLong(Entry::end));
+        long at = 0;
+        String previous = null;
+        for (Entry e : entries) {
+            if (e.begin() < at)
+                throw new DataException(path, "tensor '" + e.name() + "' bytes [" + e.begin() + ", " + e.end() + ") overlap tensor '"
+                        + previous + "' (each tensor must have bytes of its own)");
+            if (e.begin() > at)
+                throw new DataException(path, "unused bytes [" + at + ", " + e.begin() + ") before tensor '" + e.name()
+                        + "' (tensors must be contiguous)");
+            at = e.end();
+            previous = e.name();
+        }
+        if (at != bodySize)
+            throw new DataException(path, (bodySize - at) + " unused bytes after the last tensor (the data must end where the file ends)");
     }
 
     public Path path() {

@@ -17,14 +17,15 @@ public record HostTensor(Dtype dtype, long[] shape, MemorySegment data) {
 
     public HostTensor {
         shape = shape.clone();
-        if (data.byteSize() != numel(shape) * dtype.size)
+        if (data.byteSize() != Math.multiplyExact(numel(shape), dtype.size))
             throw new IllegalArgumentException("tensor of shape " + Arrays.toString(shape) + " and " + dtype + " needs "
                     + numel(shape) * dtype.size + " bytes, got " + data.byteSize());
     }
 
+    /** The product of the dimensions; one that overflows 64 bits is an {@link ArithmeticException}, never a wrapped count. */
     public static long numel(long[] shape) {
         long n = 1;
-        for (long s : shape) n *= s;
+        for (long s : shape) n = Math.multiplyExact(n, s);
         return n;
     }
 

@@ -86,6 +86,13 @@ class BadInputTest {
     }
 
     @Test
+    void keyGivenTwice() throws IOException {
+        // NumPy keeps the last 'shape' (2, 2); a reader taking the first would see (1, 4)
+        Path f = raw("dup.npy", 1, "{'descr': '<f4', 'fortran_order': False, 'shape': (1, 4), 'shape': (2, 2), }\n", new float[4]);
+        assertNames(assertThrows(DataException.class, () -> Npy.open(f)), f, "key 'shape' given twice");
+    }
+
+    @Test
     void fortranOrder() throws IOException {
         Path f = raw("fo.npy", 1, "{'descr': '<f4', 'fortran_order': True, 'shape': (2, 2), }\n", new float[4]);
         assertNames(assertThrows(DataException.class, () -> Npy.open(f)), f, "Fortran");
