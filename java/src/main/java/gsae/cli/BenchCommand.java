@@ -1,5 +1,6 @@
 package gsae.cli;
 
+import gsae.config.UserError;
 import gsae.config.BackendKind;
 import gsae.config.SaeConfig;
 import gsae.ops.Backend;
@@ -61,8 +62,8 @@ public final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        if (steps < 1) throw new IllegalArgumentException("--steps must be ≥ 1, got " + steps);
-        if (warmupSteps < 0) throw new IllegalArgumentException("--warmup-steps must be ≥ 0, got " + warmupSteps);
+        if (steps < 1) throw new UserError("--steps must be ≥ 1, got " + steps);
+        if (warmupSteps < 0) throw new UserError("--warmup-steps must be ≥ 0, got " + warmupSteps);
         SaeConfig cfg = SaeConfig.of(d, latents, k, beta);
         int workers = threads != null ? threads : Runtime.getRuntime().availableProcessors();
         Batch data = randomBatch();

@@ -8,6 +8,8 @@ import gsae.data.BatchSource;
 import gsae.data.Teacher;
 import gsae.io.AtomicFiles;
 import gsae.io.Checkpoint;
+import gsae.io.DataRecord;
+import gsae.io.RunLock;
 import gsae.ops.Backend;
 import gsae.train.Backends;
 import gsae.train.EvalReport;
@@ -80,15 +82,23 @@ public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--threads", paramLabel = "T", description = "CPU worker threads (default: all cores).")
     Integer threads;
 
-    @Option(names = "--quiet", description = "No live progress bar: a plain line every ~10% of each run.")
+    @Option(names = "--quiet", description = "No live progress bar: a plain line every ~10%% of each run.")
     boolean quiet;
 
     @Override
     public Integer call() {
+        new OptionCheck(spec.commandLine()).folder("--out", out).atLeast("--steps", steps, 1).finiteAtLeast("--beta", beta, 0f)
+                .threads("--threads", threads);
+        try (RunLock lock = RunLock.acquire(out)) {
+            return run();
+        }
+    }
+
+    private int run() {
         int workers = threads != null ? threads : Runtime.getRuntime().availableProcessors();
         Teacher teacher = Teacher.standard(seed);
         Map<String, EvalReport> reports = new LinkedHashMap<>();
-        try (Backend b = Backends.choose(backend, workers, System.err)) {
+        try (Backend b = Backends.choose(backend, workers, System.err, Errors.debug())) {
             Checkpoint topk = train(b, teacher, 0f, "topk", workers);
             Checkpoint gsae = train(b, teacher, beta, "gsae", workers);
             String name = "g-SAE (β=" + beta + ")";
@@ -120,7 +130,7 @@ public final class DemoCommand implements Callable<Integer> {
                     .evaluateEvery(Math.max(1, steps / 10), (step, p, scales) -> Map.of("downstream_loss_increase",
                             Evaluator.onTeacher(b.ops(), sae, p, scales, teacher, EVAL_SEED, PROBE_TOKENS, BATCH, false, SILENT)
                                     .downstream().lossIncrease()))
-                    .run(Initializer.fresh(sae, train, source, "teacher")).last();
+                    .run(Initializer.fresh(sae, train, source, DataRecord.teacher())).last();
         }
     }
 

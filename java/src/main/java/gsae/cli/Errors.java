@@ -1,25 +1,28 @@
 package gsae.cli;
 
-import gsae.io.DataException;
+import gsae.config.UserError;
 import picocli.CommandLine;
 
 import java.io.UncheckedIOException;
 
 /**
- * How a failure reaches the user: input they can fix (bad options, bad files, impossible
- * settings) is one line "gsae: …" on stderr and exit code 2, with the stack trace only when
- * {@code GSAE_DEBUG=1}; anything else is a bug and keeps its stack trace.
+ * How a failure reaches the user. Input they can fix (bad options, bad files, impossible settings,
+ * a disk that is full) is one line "gsae: …" on stderr and exit code {@value Main#USER_ERROR}. Anything
+ * else is a bug in gsae: one line saying so and how to see the stack trace, exit code
+ * {@value Main#INTERNAL_ERROR}. {@code GSAE_DEBUG=1} adds the stack trace to both.
  */
 final class Errors {
 
     private Errors() {}
 
-    static int onExecution(Exception e, CommandLine cl, CommandLine.ParseResult parsed) throws Exception {
-        if (!isUserError(e)) throw e;
-        cl.getErr().println("gsae: " + e.getMessage());
-        if ("1".equals(System.getenv("GSAE_DEBUG"))) e.printStackTrace(cl.getErr());
+    static int onExecution(Exception e, CommandLine cl, CommandLine.ParseResult parsed) {
+        boolean user = isUserError(e);
+        if (user) cl.getErr().println("gsae: " + e.getMessage());
+        else cl.getErr().println("gsae: internal error (a bug in gsae, not in your input): " + e
+                + (debug() ? "" : "; rerun with GSAE_DEBUG=1 for the stack trace and report it"));
+        if (debug()) e.printStackTrace(cl.getErr());
         cl.getErr().flush();
-        return Main.USER_ERROR;
+        return user ? Main.USER_ERROR : Main.INTERNAL_ERROR;
     }
 
     static int onParameters(CommandLine.ParameterException e, String[] args) {
@@ -30,7 +33,10 @@ final class Errors {
     }
 
     static boolean isUserError(Throwable e) {
-        return e instanceof DataException || e instanceof IllegalArgumentException || e instanceof IllegalStateException
-                || e instanceof UncheckedIOException;
+        return e instanceof UserError || e instanceof UncheckedIOException;
+    }
+
+    static boolean debug() {
+        return "1".equals(System.getenv("GSAE_DEBUG"));
     }
 }

@@ -1,5 +1,6 @@
 package gsae.cli;
 
+import gsae.config.UserError;
 import gsae.config.BackendKind;
 import gsae.data.ShardDataset;
 import gsae.data.Teacher;
@@ -31,7 +32,7 @@ public final class EvalCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--checkpoint", required = true, paramLabel = "DIR", description = "checkpoint directory written by gsae train")
+    @Option(names = "--checkpoint", required = true, paramLabel = "DIR", description = "the run folder gsae train wrote (--out), or its checkpoint/")
     Path checkpoint;
 
     @Option(names = "--data", arity = "1..*", paramLabel = "PATH",
@@ -58,10 +59,11 @@ public final class EvalCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        new OptionCheck(spec.commandLine()).atLeast("--tokens", tokens, 1).atLeast("--batch", batch, 2).threads("--threads", threads);
         PrintWriter out = spec.commandLine().getOut();
-        Checkpoint ckpt = Checkpoint.load(checkpoint);
+        Checkpoint ckpt = Checkpoint.load(RunFolder.checkpoint(checkpoint));
         PrintStream log = System.err;
-        try (Backend chosen = Backends.choose(backend, threads != null ? threads : Runtime.getRuntime().availableProcessors(), log)) {
+        try (Backend chosen = Backends.choose(backend, threads != null ? threads : Runtime.getRuntime().availableProcessors(), log, Errors.debug())) {
             Ops ops = chosen.ops();
             Map<String, String> context = new LinkedHashMap<>();
             context.put("checkpoint", checkpoint.toString());
@@ -76,8 +78,8 @@ public final class EvalCommand implements Callable<Integer> {
     }
 
     private EvalReport onTeacher(Checkpoint ckpt, Ops ops, Map<String, String> context, PrintStream log) {
-        if (!"teacher".equals(ckpt.data()))
-            throw new IllegalArgumentException("--data: " + checkpoint + " was trained on " + ckpt.data() + ", pass --data PATH to evaluate it");
+        if (!ckpt.data().isTeacher())
+            throw new UserError("--data: " + checkpoint + " was trained on " + ckpt.data().description() + ", pass --data PATH to evaluate it");
         Teacher teacher = Teacher.standard(ckpt.train().seed());
         context.put("data", teacher.describe() + ", held-out stream");
         return Evaluator.onTeacher(ops, ckpt.sae(), ckpt.state().params(), ckpt.scales(), teacher, Teacher.EVAL_STREAM,

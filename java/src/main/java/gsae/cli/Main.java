@@ -5,9 +5,14 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
+import java.io.OutputStreamWriter;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
 import java.util.concurrent.Callable;
 
-/** The {@code gsae} command: one subcommand per verb; user errors end as one line and exit code 2. */
+/** The {@code gsae} command: one subcommand per verb; user errors end as one line and exit code 2, bugs as exit code 70. */
 @Command(name = "gsae", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Gradient-aware sparse autoencoders (g-SAEs): train, evaluate, export.",
         subcommands = {TrainCommand.class, EvalCommand.class, ExportCommand.class, StepCommand.class,
@@ -18,6 +23,9 @@ public final class Main implements Callable<Integer> {
 
     /** Exit code for bad input (options, files); picocli's own usage errors use the same. */
     public static final int USER_ERROR = 2;
+
+    /** Exit code for a bug in gsae (sysexits' EX_SOFTWARE), so that it never passes for bad input. */
+    public static final int INTERNAL_ERROR = 70;
 
     private final DataSources sources;
 
@@ -44,11 +52,26 @@ public final class Main implements Callable<Integer> {
         cl.setCaseInsensitiveEnumValuesAllowed(true);
         cl.setExecutionExceptionHandler(Errors::onExecution);
         cl.setParameterExceptionHandler(Errors::onParameters);
+        cl.setExecutionStrategy(parsed -> outputWritten(cl, new CommandLine.RunLast().execute(parsed)));
         return cl;
     }
 
+    /**
+     * A command whose output could not be written (a full disk, a closed pipe) failed, whatever it
+     * returned: PrintWriter keeps write errors to itself until {@code checkError()}.
+     */
+    private static int outputWritten(CommandLine cl, int code) {
+        if (!cl.getOut().checkError()) return code;
+        cl.getErr().println("gsae: cannot write to standard output (disk full, or the reader went away?)");
+        cl.getErr().flush();
+        return code == 0 ? USER_ERROR : code;
+    }
+
     public static void main(String[] args) {
-        System.exit(commandLine(new Main()).execute(args));
+        CommandLine cl = commandLine(new Main());
+        // Straight to the file descriptor: System.out would swallow a write error before PrintWriter could see it.
+        cl.setOut(new PrintWriter(new OutputStreamWriter(new FileOutputStream(FileDescriptor.out), StandardCharsets.UTF_8), true));
+        System.exit(cl.execute(args));
     }
 
     /** Without a verb: the usage on stderr, as a usage error. */

@@ -1,5 +1,6 @@
 package gsae.cli;
 
+import gsae.config.UserError;
 import gsae.cuda.CheckCase;
 import gsae.cuda.CheckResult;
 import gsae.cuda.CudaBackend;
@@ -53,8 +54,8 @@ public final class SelftestCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut(), err = spec.commandLine().getErr();
         if (!"cuda".equals(backend))
-            throw new IllegalArgumentException("--backend " + backend + ": selftest checks the CUDA backend against the reference; use --backend cuda");
-        if (steps < 1) throw new IllegalArgumentException("--steps must be ≥ 1, got " + steps);
+            throw new UserError("--backend " + backend + ": selftest checks the CUDA backend against the reference; use --backend cuda");
+        if (steps < 1) throw new UserError("--steps must be ≥ 1, got " + steps);
         String why = CudaBackend.unavailableReason();
         if (why != null) {
             err.println("gsae selftest: CUDA backend unavailable: " + why);

@@ -1,5 +1,6 @@
 package gsae.cli;
 
+import gsae.config.UserError;
 import gsae.config.BackendKind;
 import gsae.config.SaeConfig;
 import gsae.io.DataException;
@@ -73,9 +74,9 @@ public final class StepCommand implements Callable<Integer> {
         Params p = readParams(params);
         Batch b = readBatch(batch, p.d());
         boolean[] deadMask = dead == null ? null : readDead(dead, p.m());
-        if (auxK != null && dead == null) throw new IllegalArgumentException("--aux-k needs --dead");
-        SaeConfig cfg = new SaeConfig(p.d(), p.m(), k, beta, auxK != null ? auxK : Math.max(1, p.d() / 2), auxAlpha,
-                SaeConfig.DEFAULT_DEAD_TOKENS);
+        if (auxK != null && dead == null) throw new UserError("--aux-k needs --dead");
+        SaeConfig cfg = OptionCheck.settings(() -> new SaeConfig(p.d(), p.m(), k, beta, auxK != null ? auxK : Math.max(1, p.d() / 2), auxAlpha,
+                SaeConfig.DEFAULT_DEAD_TOKENS));
         int workers = threads != null ? threads : Runtime.getRuntime().availableProcessors();
         try (Backend chosen = Backends.choose(backend, workers, System.err)) {
             Ops ops = chosen.ops();

@@ -5,7 +5,12 @@ import gsae.config.LrDecay;
 import gsae.config.SaeConfig;
 import gsae.config.TrainConfig;
 import gsae.data.BatchSource;
+import gsae.config.UserError;
+import gsae.data.ShardDataset;
 import gsae.io.Checkpoint;
+import gsae.io.DataRecord;
+import gsae.io.Manifest;
+import gsae.io.RunLock;
 import gsae.ops.Backend;
 import gsae.train.Backends;
 import gsae.train.Initializer;
@@ -18,9 +23,10 @@ import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
 
@@ -96,46 +102,99 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--skip-nonfinite", description = "Drop shard rows holding NaN or Inf instead of failing.")
     boolean skipNonfinite;
 
-    @Option(names = "--quiet", description = "No live progress bar: a plain line every ~10% of the run.")
+    @Option(names = "--quiet", description = "No live progress bar: a plain line every ~10%% of the run.")
     boolean quiet;
+
+    @Option(names = "--force", description = "Start a fresh run in DIR even though it holds a checkpoint (or checkpoint.old), replacing it.")
+    boolean force;
 
     @Override
     public Integer call() {
+        validate();
+        try (RunLock lock = RunLock.acquire(out)) {
+            return train();
+        }
+    }
+
+    /** Every option checked before any work: a bad value fails at once, naming itself. */
+    private void validate() {
+        new OptionCheck(spec.commandLine())
+                .folder("--out", out)
+                .atLeast("--latents", latents, 1).atLeast("--k", k, 1)
+                .rule(latents == null || k == null || k <= latents, "--k " + k + " must be ≤ --latents " + latents)
+                .finiteAtLeast("--beta", beta, 0f)
+                .atLeast("--steps", steps, 1).atLeast("--batch", batch, 2)
+                .positive("--lr", lr).atLeast("--warmup", warmup, 0)
+                .atLeast("--checkpoint-every", checkpointEvery, 0).threads("--threads", threads)
+                .atLeast("--aux-k", auxK, 0).finiteAtLeast("--aux-alpha", auxAlpha, 0f).atLeast("--dead-tokens", deadTokens, 1)
+                .rule(!(resume && force), "--resume continues the checkpoint and --force replaces it: give one of them");
+    }
+
+    private int train() {
         Checkpoint start = resume ? ResumeCheck.load(out.resolve(Trainer.CHECKPOINT), spec.commandLine().getParseResult(), this) : null;
-        if (resume) ResumeCheck.sameData(start, describeData());
+        if (!resume) refuseToReplace();
+        DataRecord data = dataRecord(start);
+        if (resume) ResumeCheck.sameData(start, data);
+        if (data.source() != null) System.err.println("data: shards from " + data.source().describe());
         long runSeed = resume ? start.train().seed() : seed;
         int workers = resume ? start.train().threads() : threads != null ? threads : Runtime.getRuntime().availableProcessors();
-        try (BatchSource source = data == null ? main.sources().teacher(runSeed) : main.sources().shards(data, runSeed, skipNonfinite);
-             Backend chosen = Backends.choose(backend, workers, System.err)) {
-            if (!resume) start = freshStart(source, workers);
+        try (BatchSource source = this.data == null ? main.sources().teacher(runSeed) : main.sources().shards(this.data, runSeed, skipNonfinite);
+             Backend chosen = Backends.choose(backend, workers, System.err, Errors.debug())) {
+            if (!resume) start = freshStart(source, workers, data);
             Trainer.Result r = new Trainer(chosen, source, out).progress(System.err, quiet).run(start);
             report(spec.commandLine().getOut(), r, chosen, source);
         }
         return 0;
     }
 
-    private Checkpoint freshStart(BatchSource source, int workers) {
-        if (Files.exists(out.resolve(Trainer.CHECKPOINT)))
-            throw new IllegalArgumentException("--out " + out + " already holds a checkpoint: add --resume to continue it, or choose another folder");
-        if (latents == null || k == null) throw new IllegalArgumentException("a fresh run needs --latents and --k");
-        int d = source.d();
-        SaeConfig sae = new SaeConfig(d, latents, k, beta, auxK != null ? auxK : Math.max(1, d / 2), auxAlpha,
-                deadTokens != null ? deadTokens : TrainDefaults.deadTokens(steps, batch));
-        TrainConfig train = new TrainConfig(steps, batch, lr != null ? lr : Float.NaN, warmup != null ? warmup : TrainDefaults.warmupSteps(steps),
-                decay, seed, checkpointEvery, workers, scaleActs, TrainDefaults.SCALE_TOKENS);
-        return Initializer.fresh(sae, train, source, describeData());
+    /** A fresh run would delete the checkpoints in DIR on its first save: only with --force. */
+    private void refuseToReplace() {
+        List<Path> there = Checkpoint.existing(out.resolve(Trainer.CHECKPOINT));
+        if (!there.isEmpty() && !force)
+            throw new UserError("--out " + out + " already holds a checkpoint (" + there.stream().map(p -> p.getFileName().toString())
+                    .collect(Collectors.joining(" and ")) + "): add --resume to continue it, --force to replace it, or choose another folder");
     }
 
-    /** "teacher", or the absolute shard paths: what checkpoint.json records and a resume must match. */
-    String describeData() {
-        if (data == null) return "teacher";
-        return "shards: " + data.stream().map(p -> p.toAbsolutePath().normalize().toString()).collect(Collectors.joining(", "));
+    private Checkpoint freshStart(BatchSource source, int workers, DataRecord data) {
+        if (latents == null || k == null) throw new UserError("a fresh run needs --latents and --k");
+        int d = source.d();
+        SaeConfig sae = OptionCheck.settings(() -> new SaeConfig(d, latents, k, beta, auxK != null ? auxK : Math.max(1, d / 2), auxAlpha,
+                deadTokens != null ? deadTokens : TrainDefaults.deadTokens(steps, batch)));
+        TrainConfig train = OptionCheck.settings(() -> new TrainConfig(steps, batch, lr != null ? lr : Float.NaN,
+                warmup != null ? warmup : TrainDefaults.warmupSteps(steps), decay, seed, checkpointEvery, workers, scaleActs, TrainDefaults.SCALE_TOKENS));
+        return Initializer.fresh(sae, train, source, data);
+    }
+
+    /**
+     * The teacher, or the shards as given with their fingerprints and the model and hook their
+     * manifest names (on resume without a manifest now, the checkpoint's record of it).
+     */
+    private DataRecord dataRecord(Checkpoint resumed) {
+        if (data == null) return DataRecord.teacher();
+        String description = "shards: " + data.stream().map(p -> p.toAbsolutePath().normalize().toString()).collect(Collectors.joining(", "));
+        if (resumed != null && resumed.data().isTeacher()) return DataRecord.described(description);
+        Manifest source = manifest();
+        if (source == null && resumed != null) source = resumed.data().source();
+        return new DataRecord(description, ShardDataset.fingerprints(data), source);
+    }
+
+    /** The one manifest the data folders agree on, or null when they have none; shards from different hooks are refused. */
+    private Manifest manifest() {
+        Set<Manifest> found = new LinkedHashSet<>();
+        for (Path p : data) {
+            Manifest m = Manifest.near(p);
+            if (m != null) found.add(m);
+        }
+        if (found.size() > 1)
+            throw new UserError("--data mixes shards harvested differently: " + found.stream().map(Manifest::describe)
+                    .collect(Collectors.joining("; ")) + " (train one SAE per model and hook)");
+        return found.isEmpty() ? null : found.iterator().next();
     }
 
     private void report(PrintWriter o, Trainer.Result r, Backend chosen, BatchSource source) {
         Checkpoint c = r.last();
-        o.printf("trained %s on %s (backend %s): step %d/%d in %.1f s%n", c.sae().beta() > 0 ? "g-SAE" : "TopK SAE", source.describe(),
-                chosen.name(), c.step(), c.train().steps(), r.seconds());
+        o.printf("trained %s on %s%s (backend %s): step %d/%d in %.1f s%n", c.sae().beta() > 0 ? "g-SAE" : "TopK SAE", source.describe(),
+                c.data().source() != null ? " from " + c.data().source().describe() : "", chosen.name(), c.step(), c.train().steps(), r.seconds());
         if (r.metrics() != null)
             o.printf("final batch: fvu %.4f  l0 %.1f  dead %.1f%%%n", r.metrics().fvu(), r.metrics().l0(), 100 * r.metrics().deadFraction());
         if (source.skippedRows() > 0) o.printf("skipped %d non-finite rows%n", source.skippedRows());

@@ -1,6 +1,7 @@
 package gsae.data;
 
 import gsae.io.DataException;
+import gsae.io.DataRecord;
 
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -81,6 +82,11 @@ public final class ShardDataset implements BatchSource {
             shards.forEach(Shard::close);
             throw e;
         }
+    }
+
+    /** The fingerprint of every shard under {@code paths}, in stream order, without opening them as data (see ShardFiles). */
+    public static List<DataRecord.ShardPrint> fingerprints(List<Path> paths) {
+        return ShardFiles.fingerprints(paths);
     }
 
     /** Total tokens across shards. */

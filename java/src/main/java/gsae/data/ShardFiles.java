@@ -1,8 +1,15 @@
 package gsae.data;
 
 import gsae.io.DataException;
+import gsae.io.DataRecord;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -36,6 +43,55 @@ final class ShardFiles {
         } catch (RuntimeException e) {
             shards.forEach(Shard::close);
             throw e;
+        }
+    }
+
+    /**
+     * Each shard's fingerprint, in the order {@link #open} reads them: name, size, and SHA-256 of the
+     * first and last {@value DataRecord.ShardPrint#SAMPLE} bytes of each file (its header and the data
+     * at both ends), so a renamed shard is recognised and a changed one is not taken for it.
+     */
+    static List<DataRecord.ShardPrint> fingerprints(List<Path> paths) {
+        List<DataRecord.ShardPrint> prints = new ArrayList<>();
+        Set<Path> files = new LinkedHashSet<>();
+        for (Path p : paths) files.addAll(shardFiles(p));
+        for (Path f : files) {
+            List<Path> parts = f.toString().endsWith(ACT) ? List.of(f, gradOf(f)) : List.of(f);
+            MessageDigest sha = sha256();
+            long bytes = 0;
+            for (Path part : parts) bytes += digest(sha, part);
+            prints.add(new DataRecord.ShardPrint(f.getFileName().toString(), bytes, HexFormat.of().formatHex(sha.digest())));
+        }
+        return prints;
+    }
+
+    /** Feeds the ends of {@code file} to {@code sha}; returns the file's size. */
+    private static long digest(MessageDigest sha, Path file) {
+        int sample = DataRecord.ShardPrint.SAMPLE;
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            long size = ch.size();
+            long headEnd = Math.min(size, sample);
+            sha.update(readFully(ch, 0, headEnd));
+            long tailStart = Math.max(headEnd, size - sample);
+            sha.update(readFully(ch, tailStart, size - tailStart));
+            return size;
+        } catch (IOException e) {
+            throw new DataException(file, "cannot read: " + e.getMessage(), e);
+        }
+    }
+
+    private static ByteBuffer readFully(FileChannel ch, long at, long len) throws IOException {
+        ByteBuffer buf = ByteBuffer.allocate((int) len);
+        while (buf.hasRemaining())
+            if (ch.read(buf, at + buf.position()) < 0) throw new IOException("file shrank while being read");
+        return buf.flip();
+    }
+
+    private static MessageDigest sha256() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every Java runtime has SHA-256", e);
         }
     }
 

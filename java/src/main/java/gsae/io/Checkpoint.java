@@ -10,6 +10,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
+import java.util.List;
 import java.util.stream.Stream;
 
 /**
@@ -31,9 +32,9 @@ import java.util.stream.Stream;
  * @param scales       grad_scale and act_scale
  * @param state        parameters, Adam moments, step, dead counters
  * @param dataPosition tokens consumed from the data source
- * @param data         where the data came from: "teacher" or the shard paths, one line
+ * @param data         what the run trains on: the teacher, or shards with their fingerprints and source
  */
-public record Checkpoint(SaeConfig sae, TrainConfig train, Scales scales, TrainState state, long dataPosition, String data) {
+public record Checkpoint(SaeConfig sae, TrainConfig train, Scales scales, TrainState state, long dataPosition, DataRecord data) {
 
     /** Version of the directory layout; a loader refuses any other. */
     public static final int FORMAT_VERSION = 1;
@@ -47,6 +48,13 @@ public record Checkpoint(SaeConfig sae, TrainConfig train, Scales scales, TrainS
             throw new IllegalArgumentException("checkpoint state has d=" + state.params().d() + ", M=" + state.params().m()
                     + " but the SAE config says d=" + sae.d() + ", M=" + sae.latents());
         if (dataPosition < 0) throw new IllegalArgumentException("data position must be ≥ 0, got " + dataPosition);
+        if (state.step() < 0 || state.step() > train.steps())
+            throw new IllegalArgumentException("step " + state.step() + " is outside the run's 0.." + train.steps() + " steps");
+    }
+
+    /** The checkpoint folders a fresh run into {@code dir}'s parent would replace: {@code dir} and its {@code .old} twin, where present. */
+    public static List<Path> existing(Path dir) {
+        return Stream.of(dir.toAbsolutePath(), sibling(dir, ".old")).filter(Files::exists).toList();
     }
 
     /** Loads a checkpoint directory (or its {@code .old} twin after an interrupted save); a missing or damaged one is a DataException naming the file. */
@@ -61,7 +69,9 @@ public record Checkpoint(SaeConfig sae, TrainConfig train, Scales scales, TrainS
             }
         }
         if (isComplete(old)) return CheckpointFiles.read(old);
-        throw new DataException(dir.resolve(META), Files.isDirectory(dir) ? "missing: not a complete checkpoint" : "no checkpoint here");
+        if (!Files.isDirectory(dir)) throw new DataException(dir, "no such checkpoint folder");
+        Path missing = Stream.of(META, MODEL, STATE).map(dir::resolve).filter(f -> !Files.isRegularFile(f)).findFirst().orElseThrow();
+        throw new DataException(missing, "missing, so " + dir + " is not a complete checkpoint");
     }
 
     /** Writes this checkpoint to {@code dir} atomically: a crash mid-write leaves the previous one loadable. */

@@ -19,7 +19,9 @@ import java.nio.ByteBuffer;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -67,7 +69,7 @@ final class CheckpointFiles {
                     f.integer("train.checkpoint_every"), f.integer("train.threads"), f.bool("train.scale_acts"), f.integer("train.scale_tokens"));
             Scales scales = new Scales(f.real("scales.grad_scale"), f.real("scales.act_scale"));
             TrainState state = readState(dir, sae, f.whole("step"));
-            return new Checkpoint(sae, train, scales, state, f.whole("data_position"), f.text("data"));
+            return new Checkpoint(sae, train, scales, state, f.whole("data_position"), dataRecord(f));
         } catch (IllegalArgumentException e) {
             throw new DataException(metaFile, "invalid: " + e.getMessage());
         }
@@ -83,8 +85,41 @@ final class CheckpointFiles {
                 throw new DataException(state.path(), "tensor 'since_fired' is " + since.dtype() + " " + Arrays.toString(since.shape())
                         + ", expected I64 [" + m + "]");
             long[] counters = since.data().toArray(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN));
+            finite(model.path(), "", p);
+            finite(state.path(), "adam_m.", am);
+            finite(state.path(), "adam_v.", av);
             return new TrainState(p, am, av, step, counters);
         }
+    }
+
+    /** A checkpoint holding NaN or Inf would train on garbage or export it: refuse it, naming the tensor. */
+    private static void finite(Path file, String prefix, Params p) {
+        String[] names = {"encoder.weight", "encoder.bias", "W_dec", "b_dec"};
+        float[][] values = {p.wEnc(), p.bEnc(), p.wDec(), p.bDec()};
+        for (int t = 0; t < names.length; t++)
+            for (int i = 0; i < values[t].length; i++)
+                if (!Float.isFinite(values[t][i]))
+                    throw new DataException(file, "tensor '" + prefix + names[t] + "' holds " + values[t][i] + " at element " + i
+                            + " (a damaged or diverged checkpoint)");
+    }
+
+    /** The data a run trains on; checkpoints written before fingerprints have only the description. */
+    private static DataRecord dataRecord(Fields f) {
+        List<DataRecord.ShardPrint> shards = new ArrayList<>();
+        if (f.root().has("data_files")) {
+            for (JsonNode n : f.node("data_files")) {
+                Fields s = new Fields(f.file(), n);
+                shards.add(new DataRecord.ShardPrint(s.text("name"), s.whole("bytes"), s.text("sha256")));
+            }
+        }
+        Manifest source = null;
+        if (f.root().has("data_source")) {
+            JsonNode n = f.node("data_source");
+            Fields m = new Fields(f.file(), n);
+            source = new Manifest(m.text("model"), m.text("hook"), n.hasNonNull("context_size") ? m.integer("context_size") : null,
+                    n.hasNonNull("prepend_bos") ? m.bool("prepend_bos") : null, n.hasNonNull("dataset_path") ? m.text("dataset_path") : null);
+        }
+        return new DataRecord(f.text("data"), shards, source);
     }
 
     /** Sparsify tensor names (SPEC §8), with a prefix for the Adam moments. */
@@ -115,7 +150,17 @@ final class CheckpointFiles {
                 .put("checkpoint_every", t.checkpointEvery()).put("threads", t.threads()).put("scale_acts", t.scaleActs())
                 .put("scale_tokens", t.scaleTokens());
         root.putObject("scales").put("grad_scale", c.scales().gradScale()).put("act_scale", c.scales().actScale());
-        root.put("step", c.step()).put("data_position", c.dataPosition()).put("data", c.data());
+        root.put("step", c.step()).put("data_position", c.dataPosition()).put("data", c.data().description());
+        var files = root.putArray("data_files");
+        for (DataRecord.ShardPrint p : c.data().shards())
+            files.addObject().put("name", p.name()).put("bytes", p.bytes()).put("sha256", p.sha256());
+        Manifest m = c.data().source();
+        if (m != null) {
+            ObjectNode src = root.putObject("data_source").put("model", m.model()).put("hook", m.hook());
+            if (m.contextSize() != null) src.put("context_size", m.contextSize());
+            if (m.prependBos() != null) src.put("prepend_bos", m.prependBos());
+            if (m.datasetPath() != null) src.put("dataset_path", m.datasetPath());
+        }
         return root;
     }
 

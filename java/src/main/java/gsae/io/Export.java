@@ -17,8 +17,13 @@ import java.util.Map;
 
 /**
  * Writes a trained SAE in the layouts the Python ecosystem loads without conversion (SPEC §8).
- * The weights are exported as trained: they act on act_scale·x, and a consumer of a model trained
- * with act_scale ≠ 1 multiplies its activations by the {@code act_scale} recorded in cfg.json.
+ * <p>
+ * The exported weights act on raw activations: SAELens and sparsify both ignore {@code act_scale}
+ * when they load, so it is folded in. gsae computes z = (s·x − b_dec)·W_encᵀ + b_enc on x scaled by
+ * s = act_scale, which is s·[(x − b_dec/s)·W_encᵀ + b_enc/s]; so the export keeps W_enc and W_dec (still
+ * unit-norm rows) and writes b_enc/s and b_dec/s. Its latents are gsae's divided by s, in the same
+ * order (s &gt; 0), and its reconstruction is gsae's x̂ divided by s, i.e. in the units of x. cfg.json says
+ * {@code "act_scale_folded": true} and keeps the original {@code act_scale} for the record.
  * Plain TopK inference on activations alone selects by z, which is SPEC §2 with β = 0.
  */
 public final class Export {
@@ -30,12 +35,40 @@ public final class Export {
 
     private Export() {}
 
+    /** The SAELens release whose cfg.json layout the SAELens export follows (its {@code metadata}), beside the 5.x top-level keys. */
+    public static final String SAE_LENS_VERSION = "6.0.0";
+
+    /**
+     * Where the SAE's inputs came from, for SAELens: the harvest manifest, overridden option by option.
+     *
+     * @param source    model, hook, context size, BOS and dataset; null when unknown
+     * @param hookLayer the hook's layer; null derives it from the hook name (transformer.h.7 → 7), else 0
+     */
+    public record Origin(Manifest source, Integer hookLayer) {
+        public static final Origin UNKNOWN = new Origin(null, null);
+
+        int layer() {
+            if (hookLayer != null) return hookLayer;
+            Integer fromHook = source == null ? null : Manifest.layerOf(source.hook());
+            return fromHook != null ? fromHook : 0;
+        }
+    }
+
     /** Writes {@code format} into {@code outDir}. */
-    public static void write(Format format, Params p, SaeConfig cfg, Scales s, Path outDir) {
+    public static void write(Format format, Params p, SaeConfig cfg, Scales s, Origin origin, Path outDir) {
         switch (format) {
             case SPARSIFY -> sparsify(p, cfg, s, outDir);
-            case SAELENS -> saelens(p, cfg, s, outDir);
+            case SAELENS -> saelens(p, cfg, s, origin, outDir);
         }
+    }
+
+    /** The parameters that compute on raw x what {@code p} computes on act_scale·x (see the class comment). */
+    static Params folded(Params p, Scales s) {
+        float inv = 1f / s.actScale();
+        float[] bEnc = p.bEnc().clone(), bDec = p.bDec().clone();
+        for (int i = 0; i < bEnc.length; i++) bEnc[i] *= inv;
+        for (int j = 0; j < bDec.length; j++) bDec[j] *= inv;
+        return new Params(p.d(), p.m(), p.wEnc(), bEnc, p.wDec(), bDec);
     }
 
     /**
@@ -43,8 +76,9 @@ public final class Export {
      * {@code encoder.bias [M]}, {@code W_dec [M, d]}, {@code b_dec [d]}, and {@code cfg.json} with the
      * SparseCoderConfig fields plus {@code d_in} (sparsify drops keys it does not know on load).
      */
-    public static void sparsify(Params p, SaeConfig cfg, Scales s, Path outDir) {
-        check(p, cfg);
+    public static void sparsify(Params trained, SaeConfig cfg, Scales s, Path outDir) {
+        check(trained, cfg);
+        Params p = folded(trained, s);
         Map<String, HostTensor> t = new LinkedHashMap<>();
         t.put("encoder.weight", HostTensor.of(p.wEnc(), p.m(), p.d()));
         t.put("encoder.bias", HostTensor.of(p.bEnc(), p.m()));
@@ -69,10 +103,12 @@ public final class Export {
     /**
      * SAELens layout: {@code sae_weights.safetensors} with {@code W_enc [d, M]} (the transpose of
      * gsae's encoder rows), {@code b_enc [M]}, {@code W_dec [M, d]}, {@code b_dec [d]}, and a TopK
-     * {@code cfg.json}.
+     * {@code cfg.json} that SAELens 6 reads (model and data in {@code metadata}) and 5.x reads (the
+     * same at the top level, with {@code activation_fn_str}, {@code hook_layer} and the rest it requires).
      */
-    public static void saelens(Params p, SaeConfig cfg, Scales s, Path outDir) {
-        check(p, cfg);
+    public static void saelens(Params trained, SaeConfig cfg, Scales s, Origin origin, Path outDir) {
+        check(trained, cfg);
+        Params p = folded(trained, s);
         Map<String, HostTensor> t = new LinkedHashMap<>();
         t.put("W_enc", HostTensor.of(transpose(p.wEnc(), p.m(), p.d()), p.d(), p.m()));
         t.put("b_enc", HostTensor.of(p.bEnc(), p.m()));
@@ -89,8 +125,32 @@ public final class Export {
         json.put("device", "cpu");
         json.put("apply_b_dec_to_input", true);
         json.put("normalize_activations", "none");
-        json.put("model_name", "");
-        json.put("hook_name", "");
+        Manifest m = origin.source();
+        // SAELens 5.x: everything at the top level
+        json.put("activation_fn_str", "topk");
+        json.putObject("activation_fn_kwargs").put("k", cfg.k());
+        json.put("model_name", m == null ? "" : m.model());
+        json.put("hook_name", m == null ? "" : m.hook());
+        json.put("hook_layer", origin.layer());
+        json.putNull("hook_head_index");
+        putOrNull(json, "context_size", m == null ? null : m.contextSize());
+        json.put("prepend_bos", m == null || m.prependBos() == null || m.prependBos());
+        json.put("dataset_path", m == null || m.datasetPath() == null ? "" : m.datasetPath());
+        json.put("dataset_trust_remote_code", false);
+        json.put("finetuning_scaling_factor", false);
+        json.putObject("model_from_pretrained_kwargs");
+        json.putArray("seqpos_slice").addNull();
+        json.putNull("neuronpedia_id");
+        // SAELens 6: model and data under metadata
+        ObjectNode meta = json.putObject("metadata");
+        meta.put("sae_lens_version", SAE_LENS_VERSION);
+        meta.put("model_name", json.get("model_name").textValue());
+        meta.put("hook_name", json.get("hook_name").textValue());
+        meta.put("hook_layer", origin.layer());
+        putOrNull(meta, "context_size", m == null ? null : m.contextSize());
+        meta.put("prepend_bos", json.get("prepend_bos").booleanValue());
+        meta.put("dataset_path", json.get("dataset_path").textValue());
+        meta.put("exported_by", "gsae");
         extras(json, cfg, s);
         writeJson(outDir.resolve("cfg.json"), json);
     }
@@ -106,8 +166,14 @@ public final class Export {
         json.put("beta", cfg.beta());
         json.put("grad_scale", s.gradScale());
         json.put("act_scale", s.actScale());
+        json.put("act_scale_folded", true);
         json.put("aux_k", cfg.auxK());
         json.put("aux_alpha", cfg.auxAlpha());
+    }
+
+    private static void putOrNull(ObjectNode json, String key, Integer value) {
+        if (value == null) json.putNull(key);
+        else json.put(key, value);
     }
 
     /** out[j, i] = a[i, j].  a: [rows, cols], returns [cols, rows] */

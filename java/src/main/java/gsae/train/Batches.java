@@ -1,8 +1,11 @@
 package gsae.train;
 
+import gsae.config.UserError;
 import gsae.data.BatchSource;
 import gsae.ops.Batch;
 import gsae.ops.Scales;
+
+import java.util.Arrays;
 
 /** Reads fixed-size batches from a source into reused arrays and applies the model's scales. */
 final class Batches {
@@ -22,8 +25,20 @@ final class Batches {
 
     /** The next N tokens, scaled; the arrays are reused, so a batch is valid until the next call. */
     Batch next() {
+        long at = source.position();
         source.next(x, g, n);
+        if (allRowsEqual())
+            throw new UserError(source.describe() + ": the " + n + " tokens from data position " + at
+                    + " are all the same row, so FVU is undefined (the data needs distinct tokens)");
         return scales.apply(x, g, n, source.d());
+    }
+
+    /** True when every row of x equals the first; O(d) for any real batch, whose second row already differs. */
+    private boolean allRowsEqual() {
+        int d = source.d();
+        for (int r = 1; r < n; r++)
+            if (!Arrays.equals(x, r * d, r * d + d, x, 0, d)) return false;
+        return true;
     }
 
     /** Column mean of a batch: x̄_j = (1/N) Σ_n x[n, j]. */

@@ -1,5 +1,6 @@
 package gsae.train;
 
+import gsae.config.UserError;
 import gsae.config.SaeConfig;
 import gsae.data.BatchSource;
 import gsae.data.Downstream;
@@ -98,9 +99,9 @@ public final class Evaluator {
     private static void checkShapes(SaeConfig cfg, Params p, int dataD, long tokens, int batch) {
         if (p.d() != cfg.d() || p.m() != cfg.latents())
             throw new IllegalArgumentException("parameters are " + p.m() + "×" + p.d() + " but the SAE config says " + cfg.latents() + "×" + cfg.d());
-        if (dataD != cfg.d()) throw new IllegalArgumentException("the SAE has d=" + cfg.d() + " but the data has d=" + dataD);
-        if (tokens < 1) throw new IllegalArgumentException("--tokens must be ≥ 1, got " + tokens);
-        if (batch < 1) throw new IllegalArgumentException("--batch must be ≥ 1, got " + batch);
+        if (dataD != cfg.d()) throw new UserError("the SAE has d=" + cfg.d() + " but the data has d=" + dataD);
+        if (tokens < 1) throw new UserError("--tokens must be ≥ 1, got " + tokens);
+        if (batch < 1) throw new UserError("--batch must be ≥ 1, got " + batch);
     }
 
     /** β, or 0 with one line on {@code log} when the SAE is gradient-aware but no gradient is used. */

@@ -1,9 +1,11 @@
 package gsae.train;
 
+import gsae.config.UserError;
 import gsae.config.SaeConfig;
 import gsae.config.TrainConfig;
 import gsae.data.BatchSource;
 import gsae.io.Checkpoint;
+import gsae.io.DataRecord;
 import gsae.ops.Params;
 import gsae.ops.Scales;
 import gsae.ops.TrainState;
@@ -18,11 +20,11 @@ public final class Initializer {
      * parameters (SPEC §5) with b_dec = the mean of the first scaled batch, and rewinds the source:
      * the first training step sees that same batch.
      *
-     * @param data one line naming the data, stored in checkpoints ("teacher" or the shard paths)
+     * @param data what the run trains on, stored in checkpoints
      */
-    public static Checkpoint fresh(SaeConfig sae, TrainConfig train, BatchSource source, String data) {
+    public static Checkpoint fresh(SaeConfig sae, TrainConfig train, BatchSource source, DataRecord data) {
         if (source.d() != sae.d())
-            throw new IllegalArgumentException(source.describe() + " has width " + source.d() + " but the SAE expects d=" + sae.d());
+            throw new UserError(source.describe() + " has width " + source.d() + " but the SAE expects d=" + sae.d());
         source.seek(0);
         Scales scales = ScaleEstimator.estimate(source, train.scaleTokens(), train.batch(), train.scaleActs());
         source.seek(0);

@@ -1,5 +1,6 @@
 package gsae.train;
 
+import gsae.config.UserError;
 import gsae.ops.Selection;
 
 /**
@@ -64,7 +65,7 @@ final class ReconstructionStats {
         double meanSquares = 0;
         for (int j = 0; j < d; j++) meanSquares += shiftedSum[j] * shiftedSum[j];
         double variance = shiftedSquares - meanSquares / tokens;
-        if (!(variance > 0)) throw new IllegalArgumentException("the evaluation tokens have zero variance: FVU is undefined");
+        if (!(variance > 0)) throw new UserError("the evaluation tokens have zero variance: FVU is undefined");
         return squaredError / variance;
     }
 

@@ -1,5 +1,6 @@
 package gsae.train;
 
+import gsae.config.UserError;
 import gsae.data.BatchSource;
 import gsae.ops.Scales;
 
@@ -26,10 +27,10 @@ public final class ScaleEstimator {
         }
         double meanG = sumG / tokens, meanX = sumX / tokens;
         if (!(meanG > 0) || !Double.isFinite(meanG))
-            throw new IllegalArgumentException(source.describe() + ": mean gradient norm over the first " + tokens
+            throw new UserError(source.describe() + ": mean gradient norm over the first " + tokens
                     + " tokens is " + meanG + ", so grad_scale cannot be estimated (are the gradients all zero or non-finite?)");
         if (acts && (!(meanX > 0) || !Double.isFinite(meanX)))
-            throw new IllegalArgumentException(source.describe() + ": mean activation norm over the first " + tokens
+            throw new UserError(source.describe() + ": mean activation norm over the first " + tokens
                     + " tokens is " + meanX + ", so act_scale cannot be estimated");
         return new Scales((float) (1.0 / meanG), acts ? (float) (Math.sqrt(d) / meanX) : 1f);
     }

@@ -1,5 +1,6 @@
 package gsae.train;
 
+import gsae.config.UserError;
 import gsae.config.SaeConfig;
 import gsae.config.TrainConfig;
 import gsae.data.BatchSource;
@@ -104,7 +105,7 @@ public final class Trainer {
 
     private static void checkFinite(StepMetrics m, long t, Checkpoint last) {
         if (!Double.isFinite(m.loss()))
-            throw new IllegalStateException("step " + t + ": the loss is " + m.loss() + " (learning rate too high, or non-finite data?); "
+            throw new UserError("step " + t + ": the loss is " + m.loss() + " (learning rate too high, or non-finite data?); "
                     + "the last checkpoint is from step " + last.step());
     }
 }

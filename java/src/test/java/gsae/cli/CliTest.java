@@ -86,9 +86,9 @@ class CliTest {
     @Test
     void impossibleSettingsAreOneLine(@TempDir Path tmp) {
         assertOneLineError(gsae("train", "--out", tmp.resolve("a").toString(), "--latents", "2", "--k", "4", "--steps", "2", "--batch", "8",
-                "--backend", "reference", "--quiet"), "latents (2) must be ≥ k (4)");
+                "--backend", "reference", "--quiet"), "--k 4 must be ≤ --latents 2");
         assertOneLineError(gsae("train", "--out", tmp.resolve("b").toString(), "--k", "4", "--backend", "reference"), "--latents and --k");
-        assertOneLineError(gsae("train", "--out", tmp.resolve("c").toString(), "--resume", "--backend", "reference"), "no checkpoint");
+        assertOneLineError(gsae("train", "--out", tmp.resolve("c").toString(), "--resume", "--backend", "reference"), "no such checkpoint folder");
     }
 
     @Test
@@ -101,7 +101,7 @@ class CliTest {
         assertTrue(r.out().contains("trained g-SAE"), r.out());
         Checkpoint c = Checkpoint.load(out.resolve(Trainer.CHECKPOINT));
         assertEquals(6, c.step());
-        assertEquals("teacher", c.data());
+        assertEquals("teacher", c.data().description());
         assertEquals(10, c.sae().d());
         assertEquals(0, c.train().warmupSteps(), "warm-up default: min(1000, steps / 10)");
         assertTrue(Files.isRegularFile(out.resolve(Trainer.CURVES)));

@@ -12,6 +12,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -31,7 +32,9 @@ class CheckpointTest {
         for (int i = 0; i < M; i++) since[i] = rng.nextLong(1L << 40);
         SaeConfig sae = new SaeConfig(D, M, 3, 0.37f, 2, 1f / 32, 123_456_789L);
         TrainConfig train = new TrainConfig(100, 16, Float.NaN, 10, LrDecay.LINEAR, -5, 25, 3, true, 4096);
-        return new Checkpoint(sae, train, new Scales(0.1f + (float) rng.nextDouble(), 1.7f), new TrainState(p, m, v, step, since), step * 16, "teacher");
+        return new Checkpoint(sae, train, new Scales(0.1f + (float) rng.nextDouble(), 1.7f), new TrainState(p, m, v, step, since), step * 16,
+                new DataRecord("shards: /data/h", List.of(new DataRecord.ShardPrint("shard-00000.safetensors", 4096, "ab".repeat(32))),
+                        new Manifest("gpt2", "transformer.h.3", 128, true, "/data/text.txt")));
     }
 
     static Params random(SplittableRandom rng) {
@@ -127,7 +130,7 @@ class CheckpointTest {
     @Test
     void missingOrForeignMetadataIsOneLine(@TempDir Path tmp) throws IOException {
         DataException none = assertThrows(DataException.class, () -> Checkpoint.load(tmp.resolve("nothing")));
-        assertTrue(none.getMessage().contains("no checkpoint"), none.getMessage());
+        assertTrue(none.getMessage().contains("no such checkpoint folder"), none.getMessage());
 
         Path dir = tmp.resolve("ck");
         sample(10, 1).save(dir);

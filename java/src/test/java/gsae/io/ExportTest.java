@@ -6,6 +6,9 @@ import gsae.cli.Main;
 import gsae.config.SaeConfig;
 import gsae.ops.Params;
 import gsae.ops.Scales;
+import gsae.cpu.CpuBackend;
+import gsae.ops.Batch;
+import gsae.ops.Ops;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -40,8 +43,8 @@ class ExportTest {
 
     @Test
     void sparsifyLayout() throws IOException {
-        Params p = params();
-        Export.sparsify(p, CFG, SCALES, dir);
+        Params p = Export.folded(params(), SCALES);
+        Export.sparsify(params(), CFG, SCALES, dir);
         try (SafeTensors st = SafeTensors.open(dir.resolve("sae.safetensors"))) {
             assertEquals(List.of("encoder.weight", "encoder.bias", "W_dec", "b_dec"), List.copyOf(st.tensors().keySet()));
             assertArrayEquals(p.wEnc(), st.floats("encoder.weight", M, D));
@@ -58,8 +61,8 @@ class ExportTest {
 
     @Test
     void saelensLayoutTransposesTheEncoder() throws IOException {
-        Params p = params();
-        Export.saelens(p, CFG, SCALES, dir);
+        Params p = Export.folded(params(), SCALES);
+        Export.saelens(params(), CFG, SCALES, Export.Origin.UNKNOWN, dir);
         try (SafeTensors st = SafeTensors.open(dir.resolve("sae_weights.safetensors"))) {
             assertEquals(List.of("W_enc", "b_enc", "W_dec", "b_dec"), List.copyOf(st.tensors().keySet()));
             float[] wEnc = st.floats("W_enc", D, M);
@@ -83,6 +86,86 @@ class ExportTest {
         assertEquals(0.75f, (float) cfg.get("beta").asDouble());
         assertEquals(123.5f, (float) cfg.get("grad_scale").asDouble());
         assertEquals(0.25f, (float) cfg.get("act_scale").asDouble());
+        assertTrue(cfg.get("act_scale_folded").asBoolean());
+    }
+
+    @Test
+    void foldingKeepsTheWeightsAndDividesTheBiases() {
+        Params p = params(), f = Export.folded(p, SCALES);
+        assertArrayEquals(p.wEnc(), f.wEnc());
+        assertArrayEquals(p.wDec(), f.wDec());
+        for (int i = 0; i < M; i++) assertEquals(p.bEnc()[i] / 0.25f, f.bEnc()[i]);
+        for (int j = 0; j < D; j++) assertEquals(p.bDec()[j] / 0.25f, f.bDec()[j]);
+    }
+
+    /**
+     * What SAELens and sparsify compute when they load the export, on raw x: z = (x − b_dec)·W_encᵀ + b_enc,
+     * the k largest z, ReLU, x̂ = a·W_dec + b_dec. It must equal gsae's reconstruction of act_scale·x,
+     * divided by act_scale (the latents of an SAE trained on scaled activations, in the units of x).
+     */
+    @Test
+    void exportOnRawActivationsReproducesGsaesReconstruction() throws IOException {
+        int n = 9;
+        float s = 0.37f;
+        Scales scales = new Scales(1f, s);
+        Params p = params();
+        float[] raw = NpyTest.random(n * D, 7);
+        for (int i = 0; i < raw.length; i++) raw[i] *= 3f;
+        Ops ops = CpuBackend.reference().ops();
+        float[] scaled = raw.clone();
+        Batch b = scales.apply(scaled, null, n, D);
+        float[] gsae = ops.decode(p, ops.encodeSelect(p, b, 0f, K, null, 0).top(), true);
+
+        Export.saelens(p, CFG.withBeta(0f), scales, Export.Origin.UNKNOWN, dir);
+        float[] wEnc, bEnc, wDec, bDec;
+        try (SafeTensors st = SafeTensors.open(dir.resolve("sae_weights.safetensors"))) {
+            wEnc = st.floats("W_enc", D, M);
+            bEnc = st.floats("b_enc", M);
+            wDec = st.floats("W_dec", M, D);
+            bDec = st.floats("b_dec", D);
+        }
+        for (int r = 0; r < n; r++) {
+            double[] z = new double[M];
+            for (int i = 0; i < M; i++) {
+                z[i] = bEnc[i];
+                for (int j = 0; j < D; j++) z[i] += (raw[r * D + j] - bDec[j]) * wEnc[j * M + i];
+            }
+            Integer[] order = new Integer[M];
+            for (int i = 0; i < M; i++) order[i] = i;
+            java.util.Arrays.sort(order, (a, c) -> Double.compare(z[c], z[a]));
+            for (int j = 0; j < D; j++) {
+                double xhat = bDec[j];
+                for (int t = 0; t < K; t++) xhat += Math.max(0, z[order[t]]) * wDec[order[t] * D + j];
+                double want = gsae[r * D + j] / s;
+                assertEquals(want, xhat, 1e-4 * (1 + Math.abs(want)), "row " + r + ", column " + j);
+            }
+        }
+    }
+
+    @Test
+    void saelensConfigCarriesTheSourceForVersion5AndVersion6() throws IOException {
+        Manifest m = new Manifest("gpt2", "transformer.h.7", 128, false, "/data/wiki.txt");
+        Export.saelens(params(), CFG, SCALES, new Export.Origin(m, null), dir);
+        JsonNode cfg = new ObjectMapper().readTree(dir.resolve("cfg.json").toFile());
+        JsonNode meta = cfg.get("metadata");
+        for (JsonNode at : List.of(cfg, meta)) {
+            assertEquals("gpt2", at.get("model_name").asText());
+            assertEquals("transformer.h.7", at.get("hook_name").asText());
+            assertEquals(7, at.get("hook_layer").asInt(), "layer from the hook name");
+            assertEquals(128, at.get("context_size").asInt());
+            assertEquals(false, at.get("prepend_bos").asBoolean());
+            assertEquals("/data/wiki.txt", at.get("dataset_path").asText());
+        }
+        assertEquals(Export.SAE_LENS_VERSION, meta.get("sae_lens_version").asText());
+        assertEquals("topk", cfg.get("activation_fn_str").asText());
+        assertEquals(K, cfg.get("activation_fn_kwargs").get("k").asInt());
+        assertTrue(cfg.get("hook_head_index").isNull());
+
+        Export.saelens(params(), CFG, SCALES, new Export.Origin(new Manifest("m", "embed", null, null, null), 3), dir);
+        JsonNode given = new ObjectMapper().readTree(dir.resolve("cfg.json").toFile());
+        assertEquals(3, given.get("hook_layer").asInt(), "an explicit layer wins");
+        assertTrue(given.get("context_size").isNull());
+        assertEquals(0, new Export.Origin(new Manifest("m", "embed", null, null, null), null).layer(), "no number in the hook: 0");
     }
 
     @Test
@@ -99,7 +182,7 @@ class ExportTest {
         CommandLine cmd = Main.commandLine(new Main()).setErr(new PrintWriter(err, true));
         int code = cmd.execute("export", "--checkpoint", missing.toString(), "--format", "saelens", "--out", dir.resolve("out").toString());
         assertEquals(Main.USER_ERROR, code);
-        assertEquals("gsae: " + missing + ": no such checkpoint directory", err.toString().strip());
+        assertEquals("gsae: " + missing + ": no such checkpoint folder", err.toString().strip());
     }
 
     @Test

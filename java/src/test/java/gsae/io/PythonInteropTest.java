@@ -46,7 +46,7 @@ class PythonInteropTest {
         SaeConfig cfg = SaeConfig.of(D, M, 3, 2f);
         Scales scales = new Scales(4f, 1f);
         Export.sparsify(p, cfg, scales, dir.resolve("sparsify"));
-        Export.saelens(p, cfg, scales, dir.resolve("saelens"));
+        Export.saelens(p, cfg, scales, Export.Origin.UNKNOWN, dir.resolve("saelens"));
 
         Python.Result sparsify = Python.run(DESCRIBE, dir.resolve("sparsify/sae.safetensors").toString(), dir.resolve("sparsify/cfg.json").toString());
         assertEquals(0, sparsify.code(), sparsify.output());

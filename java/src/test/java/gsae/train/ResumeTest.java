@@ -2,6 +2,7 @@ package gsae.train;
 
 import gsae.cpu.CpuBackend;
 import gsae.io.Checkpoint;
+import gsae.io.DataRecord;
 import gsae.ops.Params;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -53,11 +54,11 @@ class ResumeTest {
     void interruptedAndResumedEqualsUninterrupted(int crashStep, @TempDir Path tmp) {
         SyntheticSource straight = new SyntheticSource(D, 8, 3);
         Trainer.Result whole = trainer(straight, tmp.resolve("a"))
-                .run(Initializer.fresh(TrainerTest.sae(), TrainerTest.train(STEPS, EVERY), straight, "synthetic"));
+                .run(Initializer.fresh(TrainerTest.sae(), TrainerTest.train(STEPS, EVERY), straight, DataRecord.described("synthetic")));
 
         Path b = tmp.resolve("b");
         CrashingSource crashing = new CrashingSource(crashStep);
-        Checkpoint start = Initializer.fresh(TrainerTest.sae(), TrainerTest.train(STEPS, EVERY), crashing, "synthetic");
+        Checkpoint start = Initializer.fresh(TrainerTest.sae(), TrainerTest.train(STEPS, EVERY), crashing, DataRecord.described("synthetic"));
         assertThrows(IllegalStateException.class, () -> trainer(crashing, b).run(start));
         Checkpoint saved = Checkpoint.load(b.resolve(Trainer.CHECKPOINT));
         assertEquals((crashStep - 1) / EVERY * EVERY, saved.step(), "the last checkpoint before the crash");

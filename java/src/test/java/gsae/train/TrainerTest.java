@@ -4,7 +4,9 @@ import gsae.config.LrDecay;
 import gsae.config.SaeConfig;
 import gsae.config.TrainConfig;
 import gsae.cpu.CpuBackend;
+import gsae.config.UserError;
 import gsae.io.Checkpoint;
+import gsae.io.DataRecord;
 import gsae.ops.Scales;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -61,14 +63,14 @@ class TrainerTest {
                 java.util.Arrays.fill(g, 0f);
             }
         };
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ScaleEstimator.estimate(zero, 100, 64, false));
+        UserError e = assertThrows(UserError.class, () -> ScaleEstimator.estimate(zero, 100, 64, false));
         assertTrue(e.getMessage().contains("grad_scale"), e.getMessage());
     }
 
     @Test
     void freshStartRewindsAndCentresTheDecoderBiasOnTheFirstBatch() {
         SyntheticSource src = new SyntheticSource(D, 8, 3);
-        Checkpoint start = Initializer.fresh(sae(), train(4, 0), src, "synthetic");
+        Checkpoint start = Initializer.fresh(sae(), train(4, 0), src, DataRecord.described("synthetic"));
         assertEquals(0, src.position());
         assertEquals(0, start.step());
         float[] x = new float[N * D], g = new float[N * D];
@@ -86,7 +88,7 @@ class TrainerTest {
         Trainer trainer = new Trainer(CpuBackend.reference(), src, out)
                 .progress(new PrintStream(progress, true, StandardCharsets.UTF_8), true)
                 .evaluateEvery(10, (step, params, scales) -> Map.of("probe", (double) step));
-        Trainer.Result r = trainer.run(Initializer.fresh(sae(), train(steps, 15), src, "synthetic"));
+        Trainer.Result r = trainer.run(Initializer.fresh(sae(), train(steps, 15), src, DataRecord.described("synthetic")));
 
         assertEquals(steps, r.last().step());
         assertEquals((long) steps * N, r.last().dataPosition());
@@ -123,9 +125,9 @@ class TrainerTest {
     @Test
     void nonFiniteLossStopsWithTheLastCheckpointNamed(@TempDir Path out) {
         SyntheticSource src = new SyntheticSource(D, 8, 3);
-        Checkpoint start = Initializer.fresh(sae(), new TrainConfig(50, N, 1e30f, 0, LrDecay.NONE, 7, 1, 1, false, 100), src, "synthetic");
+        Checkpoint start = Initializer.fresh(sae(), new TrainConfig(50, N, 1e30f, 0, LrDecay.NONE, 7, 1, 1, false, 100), src, DataRecord.described("synthetic"));
         Trainer t = new Trainer(CpuBackend.reference(), src, out).progress(new PrintStream(new ByteArrayOutputStream()), true);
-        IllegalStateException e = assertThrows(IllegalStateException.class, () -> t.run(start));
+        UserError e = assertThrows(UserError.class, () -> t.run(start));
         assertTrue(e.getMessage().contains("last checkpoint is from step"), e.getMessage());
     }
 }
