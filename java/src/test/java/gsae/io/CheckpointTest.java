@@ -21,11 +21,11 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-class CheckpointTest {
+public class CheckpointTest {
 
     static final int D = 5, M = 7;
 
-    static Checkpoint sample(long step, long seed) {
+    public static Checkpoint sample(long step, long seed) {
         SplittableRandom rng = new SplittableRandom(seed);
         Params p = random(rng), m = random(rng), v = random(rng);
         long[] since = new long[M];
