@@ -16,6 +16,8 @@ import gsae.train.EvalReport;
 import gsae.train.Evaluator;
 import gsae.train.Initializer;
 import gsae.train.TrainDefaults;
+import gsae.train.MetricsLog;
+import gsae.train.Plots;
 import gsae.train.Trainer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -28,6 +30,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
@@ -55,6 +58,8 @@ public final class DemoCommand implements Callable<Integer> {
     static final long EVAL_TOKENS = 65_536;
     /** Held-out tokens of each periodic downstream evaluation during training. */
     static final long PROBE_TOKENS = 8_192;
+    /** The figure overlaying both runs' curves. */
+    static final String COMPARISON = "comparison.png";
     /** Stream seed of the held-out tokens, distinct from every training stream. */
     static final long EVAL_SEED = 0x5EED_E7A1L;
 
@@ -113,7 +118,12 @@ public final class DemoCommand implements Callable<Integer> {
             ByteBuffer buf = ByteBuffer.wrap(json);
             while (buf.hasRemaining()) ch.write(buf);
         });
-        spec.commandLine().getOut().printf("wrote %s, %s/*/curves.png%n", out.resolve("demo.json"), out);
+        Map<String, List<Map<String, Double>>> curves = new LinkedHashMap<>();
+        curves.put("TopK (β=0)", MetricsLog.read(out.resolve("topk").resolve(Trainer.METRICS)));
+        curves.put("g-SAE (β=" + beta + ")", MetricsLog.read(out.resolve("gsae").resolve(Trainer.METRICS)));
+        Plots.compare(out.resolve(COMPARISON), "TopK vs g-SAE on the teacher · M=" + LATENTS + ", k=" + K + " · " + steps + " steps of "
+                + BATCH + " tokens", curves);
+        spec.commandLine().getOut().printf("wrote %s, %s, %s/*/curves.png%n", out.resolve("demo.json"), out.resolve(COMPARISON), out);
         spec.commandLine().getOut().flush();
         return 0;
     }
@@ -127,7 +137,7 @@ public final class DemoCommand implements Callable<Integer> {
         System.err.println("demo: training " + name + " (β=" + beta + ", M=" + LATENTS + ", k=" + K + ", " + steps + " steps)");
         try (BatchSource source = teacher.source(seed)) {
             return new Trainer(b, source, out.resolve(name)).progress(System.err, quiet)
-                    .evaluateEvery(Math.max(1, steps / 10), (step, p, scales) -> Map.of("downstream_loss_increase",
+                    .evaluateEvery(Math.max(1, steps / 10), (step, p, scales) -> Map.of(Plots.DOWNSTREAM_NO_G,
                             Evaluator.onTeacher(b.ops(), sae, p, scales, teacher, EVAL_SEED, PROBE_TOKENS, BATCH, false, SILENT)
                                     .downstream().lossIncrease()))
                     .run(Initializer.fresh(sae, train, source, DataRecord.teacher())).last();

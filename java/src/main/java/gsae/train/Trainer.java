@@ -87,8 +87,16 @@ public final class Trainer {
             }
         }
         if (last == start) start.save(out.resolve(CHECKPOINT));
-        Plots.write(out.resolve(CURVES), MetricsLog.read(out.resolve(METRICS)));
+        Plots.write(out.resolve(CURVES), title(start), MetricsLog.read(out.resolve(METRICS)));
         return new Result(last, m, meter.elapsedSeconds());
+    }
+
+    /** "g-SAE β=4 · M=1024, k=16 · 3000 steps of 1024 tokens · model gpt2, hook transformer.h.7": what the figure shows. */
+    static String title(Checkpoint c) {
+        SaeConfig s = c.sae();
+        String what = s.beta() > 0 ? "g-SAE β=" + Panel.number(s.beta()) : "TopK SAE";
+        String data = c.data().source() != null ? c.data().source().describe() : c.data().description();
+        return what + " · M=" + s.latents() + ", k=" + s.k() + " · " + c.train().steps() + " steps of " + c.train().batch() + " tokens · " + data;
     }
 
     private Checkpoint save(Checkpoint start, TrainingStep step) {
