@@ -1,7 +1,7 @@
 package gsae.cli;
 
-import gsae.config.UserError;
 import gsae.config.BackendKind;
+import gsae.config.UserError;
 import gsae.data.ShardDataset;
 import gsae.data.Teacher;
 import gsae.io.Checkpoint;

@@ -1,8 +1,8 @@
 package gsae.cli;
 
 import gsae.config.UserError;
-import picocli.CommandLine;
 import picocli.CommandLine.ParameterException;
+import picocli.CommandLine;
 
 import java.nio.file.Path;
 import java.util.function.Supplier;

@@ -5,8 +5,8 @@ import gsae.config.SaeConfig;
 import gsae.config.TrainConfig;
 import gsae.config.UserError;
 import gsae.io.Checkpoint;
-import gsae.io.DataRecord;
 import gsae.io.DataRecord.ShardPrint;
+import gsae.io.DataRecord;
 import picocli.CommandLine.ParseResult;
 
 import java.nio.file.Path;

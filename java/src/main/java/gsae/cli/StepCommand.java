@@ -1,8 +1,8 @@
 package gsae.cli;
 
-import gsae.config.UserError;
 import gsae.config.BackendKind;
 import gsae.config.SaeConfig;
+import gsae.config.UserError;
 import gsae.io.DataException;
 import gsae.io.SafeTensors;
 import gsae.ops.Backend;

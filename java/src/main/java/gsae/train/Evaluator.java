@@ -1,7 +1,7 @@
 package gsae.train;
 
-import gsae.config.UserError;
 import gsae.config.SaeConfig;
+import gsae.config.UserError;
 import gsae.data.BatchSource;
 import gsae.data.Downstream;
 import gsae.data.Teacher;

@@ -1,8 +1,8 @@
 package gsae.train;
 
-import gsae.config.UserError;
 import gsae.config.SaeConfig;
 import gsae.config.TrainConfig;
+import gsae.config.UserError;
 import gsae.data.BatchSource;
 import gsae.io.Checkpoint;
 import gsae.io.DataRecord;

@@ -147,6 +147,8 @@ class MessagesTest {
             assertEquals("cpu", b.ops().name());
         }
         assertEquals("backend: cpu (no CUDA driver found)", log.toString(StandardCharsets.UTF_8).strip());
+        assertOneLineError(gsae("train", "--out", tmp.resolve("c").toString(), "--latents", "8", "--k", "2", "--steps", "1", "--backend", "cuda"),
+                "--backend cuda: no CUDA driver");
         ByteArrayOutputStream detailed = new ByteArrayOutputStream();
         try (Backend b = Backends.choose(BackendKind.AUTO, 1, new PrintStream(detailed, true, StandardCharsets.UTF_8), true)) {
             assertEquals(2, detailed.toString(StandardCharsets.UTF_8).lines().count(), "GSAE_DEBUG adds the driver's words");

@@ -1,6 +1,7 @@
 package gsae.cuda;
 
 import gsae.cli.SelftestCommand;
+import gsae.config.UserError;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 
@@ -61,7 +62,7 @@ class CudaUnavailableTest {
     @Test
     void selftestRejectsOtherBackends() {
         CommandLine cl = new CommandLine(new SelftestCommand()).setOut(new PrintWriter(new StringWriter())).setErr(new PrintWriter(new StringWriter()));
-        cl.setExecutionExceptionHandler((e, c, parsed) -> e instanceof IllegalArgumentException ? 2 : 1);
+        cl.setExecutionExceptionHandler((e, c, parsed) -> e instanceof UserError ? 2 : 1);
         assertEquals(2, cl.execute("--backend", "cpu"));
     }
 }

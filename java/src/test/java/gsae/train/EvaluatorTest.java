@@ -1,6 +1,7 @@
 package gsae.train;
 
 import gsae.config.SaeConfig;
+import gsae.config.UserError;
 import gsae.cpu.ReferenceOps;
 import gsae.data.BatchSource;
 import gsae.data.Teacher;
@@ -218,8 +219,7 @@ class EvaluatorTest {
     void mismatchedWidthIsAClearError() {
         SaeConfig cfg = SaeConfig.of(D + 1, 8, 2, 0f);
         Params p = Params.init(D + 1, 8, 1, new float[D + 1]);
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> Evaluator.onData(OPS, cfg, p, Scales.NONE, TEACHER.source(1), 10, 10));
+        UserError e = assertThrows(UserError.class, () -> Evaluator.onData(OPS, cfg, p, Scales.NONE, TEACHER.source(1), 10, 10));
         assertTrue(e.getMessage().contains("d=" + (D + 1)) && e.getMessage().contains("d=" + D), e.getMessage());
     }
 }

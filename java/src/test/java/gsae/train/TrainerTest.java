@@ -3,8 +3,8 @@ package gsae.train;
 import gsae.config.LrDecay;
 import gsae.config.SaeConfig;
 import gsae.config.TrainConfig;
-import gsae.cpu.CpuBackend;
 import gsae.config.UserError;
+import gsae.cpu.CpuBackend;
 import gsae.io.Checkpoint;
 import gsae.io.DataRecord;
 import gsae.ops.Scales;
@@ -52,6 +52,19 @@ class TrainerTest {
         assertEquals(1.0, ScaleEstimator.sumOfRowNorms(g, 500, D) / 500, eps);
         assertEquals(Math.sqrt(D), ScaleEstimator.sumOfRowNorms(x, 500, D) / 500, Math.sqrt(D) * eps);
         assertEquals(1f, ScaleEstimator.estimate(src, 100, 64, false).actScale(), "act_scale is 1 unless asked for");
+    }
+
+    @Test
+    void aBatchOfOneRepeatedTokenIsBadDataNotABug() {
+        SyntheticSource same = new SyntheticSource(D, 8, 3) {
+            @Override
+            public void next(float[] x, float[] g, int n) {
+                super.next(x, g, n);
+                for (int r = 1; r < n; r++) System.arraycopy(x, 0, x, r * D, D);
+            }
+        };
+        UserError e = assertThrows(UserError.class, () -> new Batches(same, Scales.NONE, 16).next());
+        assertTrue(e.getMessage().contains("all the same row"), e.getMessage());
     }
 
     @Test
