@@ -52,7 +52,7 @@ public record Checkpoint(SaeConfig sae, TrainConfig train, Scales scales, TrainS
             throw new IllegalArgumentException("step " + state.step() + " is outside the run's 0.." + train.steps() + " steps");
     }
 
-    /** The checkpoint folders a fresh run into {@code dir}'s parent would replace: {@code dir} and its {@code .old} twin, where present. */
+    /** What a fresh run saving to {@code dir} would replace: {@code dir} and its {@code .old} twin, those that exist. */
     public static List<Path> existing(Path dir) {
         return Stream.of(dir.toAbsolutePath(), sibling(dir, ".old")).filter(Files::exists).toList();
     }
