@@ -95,6 +95,27 @@ class SafeRunsTest {
         assertEquals(0, after.code(), "the lock is released with its holder: " + after.err());
     }
 
+    /** The OS drops the lock of a process killed with SIGKILL, so a crash never leaves a folder locked. */
+    @Test
+    void aKilledRunReleasesItsLock() throws Exception {
+        Path out = tmp.resolve("run"), lock = out.resolve(RunLock.FILE);
+        String java = ProcessHandle.current().info().command().orElseThrow();
+        Process child = new ProcessBuilder(java, "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
+                "-cp", System.getProperty("java.class.path"), "gsae.cli.Main", "train", "--out", out.toString(), "--latents", "64", "--k", "4",
+                "--steps", "100000000", "--batch", "64", "--checkpoint-every", "0", "--backend", "reference", "--threads", "1", "--quiet")
+                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        try {
+            String holder = "pid " + child.pid() + " ";
+            for (int i = 0; i < 600 && !(Files.exists(lock) && Files.readString(lock).startsWith(holder)); i++) Thread.sleep(50);
+            assertTrue(child.isAlive() && Files.readString(lock).startsWith(holder), "the child holds the lock");
+            assertOneLineError(gsae(train(out, "--steps", "2").toArray(String[]::new)), holder);
+        } finally {
+            child.destroyForcibly().waitFor();
+        }
+        CliTest.Run after = gsae(train(out, "--steps", "2").toArray(String[]::new));
+        assertEquals(0, after.code(), "no lock is left behind by a killed run: " + after.err());
+    }
+
     @Test
     void aFreshRunNeverDeletesACheckpointLeftByACrashWithoutForce() throws IOException {
         Path out = tmp.resolve("run");
