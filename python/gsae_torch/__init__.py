@@ -10,3 +10,9 @@ from .errors import GsaeError  # noqa: E402
 from .harvest import HarvestResult, harvest  # noqa: E402
 
 __all__ = ["GsaeError", "HarvestResult", "harvest", "__version__"]
+
+from .evaluate import evaluate  # noqa: E402
+from .sae import Sae, load as load_sae  # noqa: E402
+from .steer import steer  # noqa: E402
+
+__all__ += ["evaluate", "steer", "Sae", "load_sae"]

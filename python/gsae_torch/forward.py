@@ -11,16 +11,21 @@ from .errors import GsaeError
 
 GRADIENT_DEFINITION = (
     "g_t = d(sum_{t'=0}^{C-2} CE_t')/d x_t, where x_t is the hook's activation at position t of a context of C tokens, "
-    "CE_t' = -log softmax(logits_t')[token_{t'+1}] is the next-token cross entropy at position t' (logits upcast to float32), "
+    "CE_t' = -log softmax(logits_t')[token_{t'+1}] is the next-token cross entropy at position t' (logits upcast to at least float32), "
     "and the sum (not the mean) runs over every predicted position of the same context; by causality x_t affects only "
     "CE_t' with t' >= t, so g_t carries x_t's effect on its own and every later prediction of its context"
 )
 
 
 def token_losses(logits: torch.Tensor, ids: torch.Tensor) -> torch.Tensor:
-    """Next-token cross entropy per predicted position, float32.  logits: [B, C, V]; ids: [B, C]; returns [B, C-1]."""
-    lg = logits[:, :-1].float()
+    """Next-token cross entropy per predicted position, in float32 or wider.  logits: [B, C, V]; ids: [B, C]; returns [B, C-1]."""
+    lg = at_least_float32(logits[:, :-1])
     return F.cross_entropy(lg.reshape(-1, lg.shape[-1]), ids[:, 1:].reshape(-1), reduction="none").view(ids.shape[0], -1)
+
+
+def at_least_float32(t: torch.Tensor) -> torch.Tensor:
+    """t upcast to float32 when narrower (a float64 model keeps float64)."""
+    return t.to(torch.promote_types(t.dtype, torch.float32))
 
 
 def logits_of(model: nn.Module, ids: torch.Tensor) -> torch.Tensor:
