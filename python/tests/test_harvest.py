@@ -134,6 +134,21 @@ def test_harvest_killed_by_sigkill_resumes_to_identical_bytes(model_dir, train_t
     assert _files(out) == _files(whole.out)
 
 
+def test_crash_before_the_first_shard_resumes(model_dir, train_text, tmp_path):
+    settings = dict(text_path=train_text, hook="transformer.h.0", context_size=C, tokens=100, shard_tokens=60)
+
+    def crash(done, total):
+        raise KeyboardInterrupt
+
+    out = str(tmp_path / "h")
+    with pytest.raises(KeyboardInterrupt):
+        harvest(model_dir, out, batch_size=1, progress=crash, **settings)
+    assert json.load(open(os.path.join(out, "manifest.json")))["shards"] == []
+    open(os.path.join(out, "shard-00000.safetensors.tmp"), "wb").close()
+    assert harvest(model_dir, out, batch_size=1, **settings).tokens == 100
+    assert _files(out) == _files(harvest(model_dir, str(tmp_path / "whole"), batch_size=1, **settings).out)
+
+
 def test_resume_refuses_other_settings(model_dir, train_text, tmp_path):
     out = str(tmp_path / "h")
     harvest(model_dir, out, text_path=train_text, hook="transformer.h.0", context_size=C, tokens=50)
