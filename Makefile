@@ -14,6 +14,8 @@ FATBINS := $(patsubst kernels/%.cu,kernels/build/%.fatbin,$(KERNELS))
 
 all: build
 
+include emulator/emulator.mk
+
 jdk:
 	@test -n "$(JAVA_HOME)" || { echo "✗ no JDK 25 found: set JAVA_HOME to a JDK 25 or install one under /usr/lib/jvm"; exit 1; }
 
@@ -26,12 +28,12 @@ kernels/build/%.fatbin: kernels/%.cu $(wildcard kernels/*.cuh)
 	@mkdir -p kernels/build
 	$(NVCC) -O3 -std=c++17 -Xptxas -v $(GPU_ARCH) -fatbin -o $@ $< 2> kernels/build/$*.ptxas.txt || { cat kernels/build/$*.ptxas.txt; exit 1; }
 
-build: jdk kernels
+build: jdk kernels emulator
 	$(MVN) -q -DskipTests install
 	@echo "✓ build: ./gsae --help"
 
-test: jdk kernels
-	$(MVN) install
+test: jdk kernels emulator emulator-planted
+	$(MVN) install $(EMU_TEST_FLAGS)
 
 demo: build
 	./gsae demo --out runs/demo
@@ -47,4 +49,4 @@ dist: build
 
 clean:
 	$(MVN) clean
-	rm -rf kernels/build dist
+	rm -rf kernels/build dist emulator/build

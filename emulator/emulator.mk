@@ -1,0 +1,48 @@
+# The emulated CUDA device (emulator/README.md): kernels/*.cu compiled by the host C++ compiler
+# into emulator/build/libgsae_emu.so, which gsae.cuda.EmulatedDevice loads through FFM.
+# Included by the top-level Makefile; `make emulator` builds it, `make emulator-planted` the
+# planted-bug copies that EmulatorTeethTest must see fail.
+
+EMU_CXX ?= g++
+EMU_OPT ?= -O2
+EMU_CXXFLAGS := -std=c++17 $(EMU_OPT) -g0 -ffp-contract=off -fPIC -fvisibility=hidden -Wall -Wno-unknown-pragmas -Iemulator/include
+EMU_BUILD := emulator/build
+EMU_FAMILIES := $(patsubst kernels/%.cu,%,$(wildcard kernels/*.cu))
+EMU_HEADERS := $(wildcard emulator/include/*.h)
+EMU_KERNEL_OBJS := $(EMU_FAMILIES:%=$(EMU_BUILD)/%.kernel.o)
+EMU_LIB := $(EMU_BUILD)/libgsae_emu.so
+.PRECIOUS: $(EMU_BUILD)/%.kernel.cpp
+EMU_PLANTED := $(patsubst emulator/planted/%.sh,$(EMU_BUILD)/planted/%/libgsae_emu.so,$(wildcard emulator/planted/*.sh))
+
+.PHONY: emulator emulator-planted
+
+emulator:
+	@if ! command -v $(EMU_CXX) >/dev/null; then echo "✗ $(EMU_CXX) not found: the emulated CUDA device is not built"; exit 1; fi
+	@$(MAKE) --no-print-directory $(EMU_LIB) && echo "✓ emulated CUDA device: $(EMU_LIB)" || { echo "✗ emulated CUDA device failed to build"; exit 1; }
+
+$(EMU_BUILD)/%.kernel.cpp: kernels/%.cu emulator/gen_registry.py
+	@mkdir -p $(@D)
+	python3 emulator/gen_registry.py $< > $@
+
+$(EMU_BUILD)/%.kernel.o: $(EMU_BUILD)/%.kernel.cpp $(wildcard kernels/*.cuh) $(EMU_HEADERS)
+	$(EMU_CXX) $(EMU_CXXFLAGS) -include cuda_emu.h -c $< -o $@
+
+$(EMU_BUILD)/runtime.o: emulator/runtime.cpp $(EMU_HEADERS)
+	@mkdir -p $(@D)
+	$(EMU_CXX) $(EMU_CXXFLAGS) -c $< -o $@
+
+$(EMU_LIB): $(EMU_KERNEL_OBJS) $(EMU_BUILD)/runtime.o emulator/shared.ld
+	$(EMU_CXX) -shared -o $@ $(EMU_KERNEL_OBJS) $(EMU_BUILD)/runtime.o -Wl,-T,emulator/shared.ld -Wl,-Bsymbolic -lpthread
+
+emulator-planted: $(EMU_LIB)
+	@$(MAKE) --no-print-directory $(EMU_PLANTED) && echo "✓ planted-bug devices: $(EMU_BUILD)/planted/*"
+
+# One planted bug: copy kernels/, let emulator/planted/<bug>.sh edit the copy (it fails when its
+# pattern no longer matches), compile the copy's families, link with the shared runtime.
+$(EMU_BUILD)/planted/%/libgsae_emu.so: emulator/planted/%.sh $(EMU_BUILD)/runtime.o $(wildcard kernels/*) $(EMU_HEADERS) emulator/gen_registry.py
+	@rm -rf $(@D) && mkdir -p $(@D)/kernels
+	@cp kernels/*.cu kernels/*.cuh $(@D)/kernels/
+	@cd $(@D)/kernels && bash $(CURDIR)/$<
+	@for f in $(EMU_FAMILIES); do python3 emulator/gen_registry.py $(@D)/kernels/$$f.cu > $(@D)/$$f.kernel.cpp && \
+	  $(EMU_CXX) $(EMU_CXXFLAGS) -include cuda_emu.h -c $(@D)/$$f.kernel.cpp -o $(@D)/$$f.kernel.o || exit 1; done
+	$(EMU_CXX) -shared -o $@ $(EMU_FAMILIES:%=$(@D)/%.kernel.o) $(EMU_BUILD)/runtime.o -Wl,-T,emulator/shared.ld -Wl,-Bsymbolic -lpthread
