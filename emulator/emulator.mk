@@ -4,8 +4,11 @@
 # planted-bug copies that EmulatorTeethTest must see fail.
 
 EMU_CXX ?= g++
+# -ffp-contract=off: no multiply-add is fused unless the source says fmaf (the _rn intrinsics round
+# as on the device); -fno-ipa-reference-addressable: GCC must not fold a read of a __shared__
+# static that no code writes to zero, or a read of unwritten shared memory escapes the poison.
 EMU_OPT ?= -O2
-EMU_CXXFLAGS := -std=c++17 $(EMU_OPT) -g0 -ffp-contract=off -fPIC -fvisibility=hidden -Wall -Wno-unknown-pragmas -Iemulator/include
+EMU_CXXFLAGS := -std=c++17 $(EMU_OPT) -g0 -mpopcnt -ffp-contract=off -fno-ipa-reference-addressable -fPIC -fvisibility=hidden -Wall -Wno-unknown-pragmas -Iemulator/include
 EMU_BUILD := emulator/build
 EMU_FAMILIES := $(patsubst kernels/%.cu,%,$(wildcard kernels/*.cu))
 EMU_HEADERS := $(wildcard emulator/include/*.h)
@@ -35,7 +38,7 @@ $(EMU_LIB): $(EMU_KERNEL_OBJS) $(EMU_BUILD)/runtime.o emulator/shared.ld
 	$(EMU_CXX) -shared -o $@ $(EMU_KERNEL_OBJS) $(EMU_BUILD)/runtime.o -Wl,-T,emulator/shared.ld -Wl,-Bsymbolic -lpthread
 
 emulator-planted: $(EMU_LIB)
-	@$(MAKE) --no-print-directory $(EMU_PLANTED) && echo "✓ planted-bug devices: $(EMU_BUILD)/planted/*"
+	@$(MAKE) --no-print-directory $(EMU_FAULTS) $(EMU_PLANTED) && echo "✓ fault-kernel and planted-bug devices: $(EMU_BUILD)/faults, $(EMU_BUILD)/planted/*"
 
 # One planted bug: copy kernels/, let emulator/planted/<bug>.sh edit the copy (it fails when its
 # pattern no longer matches), compile the copy's families, link with the shared runtime.
@@ -46,3 +49,11 @@ $(EMU_BUILD)/planted/%/libgsae_emu.so: emulator/planted/%.sh $(EMU_BUILD)/runtim
 	@for f in $(EMU_FAMILIES); do python3 emulator/gen_registry.py $(@D)/kernels/$$f.cu > $(@D)/$$f.kernel.cpp && \
 	  $(EMU_CXX) $(EMU_CXXFLAGS) -include cuda_emu.h -c $(@D)/$$f.kernel.cpp -o $(@D)/$$f.kernel.o || exit 1; done
 	$(EMU_CXX) -shared -o $@ $(EMU_FAMILIES:%=$(@D)/%.kernel.o) $(EMU_BUILD)/runtime.o -Wl,-T,emulator/shared.ld -Wl,-Bsymbolic -lpthread
+
+# The fault kernels of EmulatedDeviceTest (emulator/test/faults.cu), as a device of their own.
+EMU_FAULTS := $(EMU_BUILD)/faults/libgsae_emu.so
+$(EMU_FAULTS): emulator/test/faults.cu $(EMU_BUILD)/runtime.o $(EMU_HEADERS) emulator/gen_registry.py emulator/shared.ld
+	@mkdir -p $(@D)
+	python3 emulator/gen_registry.py $< > $(@D)/faults.kernel.cpp
+	$(EMU_CXX) $(EMU_CXXFLAGS) -include cuda_emu.h -c $(@D)/faults.kernel.cpp -o $(@D)/faults.kernel.o
+	$(EMU_CXX) -shared -o $@ $(@D)/faults.kernel.o $(EMU_BUILD)/runtime.o -Wl,-T,emulator/shared.ld -Wl,-Bsymbolic -lpthread

@@ -45,8 +45,9 @@
 extern "C" char __start_gsae_shared[] __attribute__((visibility("hidden")));
 extern "C" char __stop_gsae_shared[] __attribute__((visibility("hidden")));
 
-// Fiber switch: saves the callee-saved registers and the FP control words on the current stack,
-// stores its pointer in *from, and resumes the stack `to`. A new fiber's stack is laid out so that
+// Fiber switch: saves the callee-saved registers on the current stack, stores its pointer in
+// *from, and resumes the stack `to`. The FP control words (MXCSR, x87) are shared by all fibers:
+// no kernel changes rounding modes. A new fiber's stack is laid out so that
 // the switch "returns" into emu_fiber_start with the fiber in r12.
 extern "C" void emu_switch(void** from, void* to) __attribute__((visibility("hidden")));
 extern "C" void emu_fiber_start() __attribute__((visibility("hidden")));
@@ -63,14 +64,8 @@ emu_switch:
     pushq %r13
     pushq %r14
     pushq %r15
-    subq $8, %rsp
-    stmxcsr (%rsp)
-    fnstcw 4(%rsp)
     movq %rsp, (%rdi)
     movq %rsi, %rsp
-    ldmxcsr (%rsp)
-    fldcw 4(%rsp)
-    addq $8, %rsp
     popq %r15
     popq %r14
     popq %r13
@@ -160,6 +155,16 @@ struct Fiber {
 
 enum Order : int { kForward = 0, kReverse = 1, kRandom = 2 };
 
+/** A warp collective some lanes of `mask` have reached; the others must reach the same one. */
+struct Group {
+    unsigned mask = 0;  // 0: free
+    Collective kind;
+    int arrived;
+    const char* file;
+    int line;
+};
+constexpr int kGroupsPerWarp = 4;
+
 struct Launch {
     const KernelEntry* kernel = nullptr;
     void* const* args = nullptr;
@@ -170,13 +175,17 @@ struct Launch {
     uint32_t shared_poison = 0;
     // the block being run
     std::vector<Fiber> fibers;
+    std::vector<Group> groups;  // kGroupsPerWarp per warp
     int current = -1;     // running fiber, -1 while the scheduler runs
     int live = 0, at_barrier = 0;
     void* scheduler_sp = nullptr;
     bool failed = false;
     std::string error;
     uint3 block_idx{0, 0, 0};
+    uint64_t block_serial = 0;
+    std::vector<char> warp_scratch;  // kWarpScratch per warp
 };
+constexpr size_t kWarpScratch = 16 << 10;
 Launch run;
 
 // Fiber stacks, each with a guard page below it, kept for the process.
@@ -287,14 +296,17 @@ void release_barrier() {
     run.at_barrier = 0;
 }
 
-/** Lanes of the caller's warp waiting in a collective whose mask names the caller. */
-int warp_mate_waiting_for(int self) {
-    const int base = self / kWarpSize * kWarpSize, lane = self % kWarpSize;
-    for (int t = base; t < std::min(base + kWarpSize, run.threads); t++) {
-        const Fiber& f = run.fibers[t];
-        if (t != self && f.state == State::Collective && (f.mask >> lane & 1u)) return t;
-    }
-    return -1;
+/** The pending collective of the caller's warp whose mask names the caller, or null. */
+Group* group_naming(int self) {
+    Group* g = &run.groups[self / kWarpSize * kGroupsPerWarp];
+    const unsigned bit = 1u << (self % kWarpSize);
+    for (int i = 0; i < kGroupsPerWarp; i++)
+        if (g[i].mask & bit) return &g[i];
+    return nullptr;
+}
+
+std::string describe_group(const Group& g) {
+    return format("lanes of mask %08x wait at %s (%s:%d)", g.mask, collective_name(g.kind), base_name(g.file), g.line);
 }
 
 void resolve(int base, unsigned mask) {
@@ -335,8 +347,7 @@ void resolve(int base, unsigned mask) {
 void syncthreads(const char* file, int line) {
     const int self = run.current;
     Fiber& me = run.fibers[self];
-    const int waiting = warp_mate_waiting_for(self);
-    if (waiting >= 0) fail(format("__syncthreads (%s:%d) while %s", base_name(file), line, describe_fiber(waiting).c_str()));
+    if (const Group* g = group_naming(self)) fail(format("__syncthreads (%s:%d) while %s", base_name(file), line, describe_group(*g).c_str()));
     me.state = State::Barrier;
     me.file = file;
     me.line = line;
@@ -346,23 +357,30 @@ void syncthreads(const char* file, int line) {
 
 uint64_t collective(Collective kind, unsigned mask, uint64_t value, int arg, int width, const char* file, int line) {
     const int self = run.current, lane = self % kWarpSize, base = self - lane;
-    const char* name = collective_name(kind);
-    if (!(mask >> lane & 1u)) fail(format("%s (%s:%d) with mask %08x, which leaves out the calling lane %d", name, base_name(file), line, mask, lane));
-    if (width < 1 || width > kWarpSize || (width & (width - 1)) != 0) fail(format("%s (%s:%d) with width %d", name, base_name(file), line, width));
-    int arrived = 0;
-    for (int l = 0; l < kWarpSize; l++) {
-        if (!(mask >> l & 1u) || l == lane) continue;
-        const int t = base + l;
-        if (t >= run.threads)
-            fail(format("%s (%s:%d) with mask %08x names lane %d, absent from a block of %d threads", name, base_name(file), line, mask, l, run.threads));
-        const Fiber& f = run.fibers[t];
-        if (f.state == State::Done || f.state == State::Barrier)
-            fail(format("%s (%s:%d) with mask %08x names lane %d, but %s", name, base_name(file), line, mask, l, describe_fiber(t).c_str()));
-        if (f.state == State::Collective && (f.mask >> lane & 1u)) {
-            if (f.kind != kind || f.mask != mask)
-                fail(format("%s (%s:%d, mask %08x) while %s", name, base_name(file), line, mask, describe_fiber(t).c_str()));
-            arrived++;
+    if (!(mask >> lane & 1u))
+        fail(format("%s (%s:%d) with mask %08x, which leaves out the calling lane %d", collective_name(kind), base_name(file), line, mask, lane));
+    if (width < 1 || width > kWarpSize || (width & (width - 1)) != 0)
+        fail(format("%s (%s:%d) with width %d", collective_name(kind), base_name(file), line, width));
+    Group* g = group_naming(self);
+    if (g != nullptr && (g->kind != kind || g->mask != mask))
+        fail(format("%s (%s:%d, mask %08x) while %s", collective_name(kind), base_name(file), line, mask, describe_group(*g).c_str()));
+    if (g == nullptr) {  // the first lane here: every other lane of the mask must be able to come
+        Group* slots = &run.groups[base / kWarpSize * kGroupsPerWarp];
+        for (int l = 0; l < kWarpSize; l++) {
+            if (!(mask >> l & 1u) || l == lane) continue;
+            const int t = base + l;
+            if (t >= run.threads)
+                fail(format("%s (%s:%d) with mask %08x names lane %d, absent from a block of %d threads", collective_name(kind), base_name(file),
+                            line, mask, l, run.threads));
+            const Fiber& f = run.fibers[t];
+            if (f.state == State::Done || f.state == State::Barrier || f.state == State::Collective)
+                fail(format("%s (%s:%d) with mask %08x names lane %d, but %s", collective_name(kind), base_name(file), line, mask, l,
+                            describe_fiber(t).c_str()));
         }
+        for (int i = 0; i < kGroupsPerWarp && g == nullptr; i++)
+            if (slots[i].mask == 0) g = &slots[i];
+        if (g == nullptr) fail(format("%s (%s:%d): more than %d collectives pending in one warp", collective_name(kind), base_name(file), line, kGroupsPerWarp));
+        *g = Group{mask, kind, 0, file, line};
     }
     Fiber& me = run.fibers[self];
     me.state = State::Collective;
@@ -373,9 +391,18 @@ uint64_t collective(Collective kind, unsigned mask, uint64_t value, int arg, int
     me.width = width;
     me.file = file;
     me.line = line;
-    if (arrived + 1 == __builtin_popcount(mask)) resolve(base, mask);
+    if (++g->arrived == __builtin_popcount(mask)) {
+        g->mask = 0;
+        resolve(base, mask);
+    }
     yield();
     return run.fibers[self].result;
+}
+
+void* warp_scratch(size_t bytes, uint64_t* serial) {
+    if (bytes > kWarpScratch) fail(format("warp scratch of %zu bytes asked, %zu available", bytes, kWarpScratch));
+    *serial = run.block_serial;
+    return run.warp_scratch.data() + run.current / kWarpSize * kWarpScratch;
 }
 
 unsigned live_lanes() {
@@ -409,8 +436,7 @@ void thread_exit() {
     const int self = run.current;
     run.fibers[self].state = State::Done;
     run.live--;
-    const int waiting = warp_mate_waiting_for(self);
-    if (waiting >= 0) fail(format("thread %d exited while %s", self, describe_fiber(waiting).c_str()));
+    if (const Group* g = group_naming(self)) fail(format("thread %d exited while %s", self, describe_group(*g).c_str()));
     if (run.at_barrier > 0) {
         for (int t = 0; t < run.threads; t++)
             if (run.fibers[t].state == State::Barrier)
@@ -427,13 +453,9 @@ void prepare_fiber(int t) {
     slot[-3] = 0;                                              // rbx
     slot[-4] = reinterpret_cast<uint64_t>(&run.fibers[t]);     // r12: the fiber
     slot[-5] = slot[-6] = slot[-7] = 0;                        // r13, r14, r15
-    const uint32_t mxcsr = 0x1f80;
-    const uint16_t fpcw = 0x037f;
-    std::memcpy(&slot[-8], &mxcsr, 4);
-    std::memcpy(reinterpret_cast<char*>(&slot[-8]) + 4, &fpcw, 2);
     Fiber& f = run.fibers[t];
     f = Fiber{};
-    f.sp = &slot[-8];
+    f.sp = &slot[-7];
     f.state = State::Ready;
 }
 
@@ -447,6 +469,8 @@ bool run_block(uint3 block, uint64_t& rng) {
     now.block = block;
     fill_words(__start_gsae_shared, static_cast<size_t>(__stop_gsae_shared - __start_gsae_shared), run.shared_poison);
     for (int t = 0; t < run.threads; t++) prepare_fiber(t);
+    std::fill(run.groups.begin(), run.groups.end(), Group{});
+    run.block_serial++;
     run.live = run.threads;
     run.at_barrier = 0;
     std::vector<int> order(run.threads);
@@ -457,7 +481,8 @@ bool run_block(uint3 block, uint64_t& rng) {
             if (run.fibers[t].state != State::Ready) continue;
             progressed = true;
             run.current = t;
-            now.thread = coordinates(static_cast<unsigned>(t), run.block);
+            now.thread = run.block.y == 1 && run.block.z == 1 ? uint3{static_cast<unsigned>(t), 0, 0}
+                                                              : coordinates(static_cast<unsigned>(t), run.block);
             emu_switch(&run.scheduler_sp, run.fibers[t].sp);
             run.current = -1;
             if (run.failed) return false;
@@ -682,6 +707,8 @@ int launch(const KernelEntry* k, dim3 grid, dim3 block, unsigned dynamic_shared,
     run.block = block;
     run.threads = static_cast<int>(threads);
     run.fibers.assign(run.threads, Fiber{});
+    run.groups.assign((run.threads + kWarpSize - 1) / kWarpSize * kGroupsPerWarp, Group{});
+    run.warp_scratch.assign((run.threads + kWarpSize - 1) / kWarpSize * kWarpScratch, 0);
     now.block_dim = block;
     now.grid_dim = grid;
     const uint64_t salt = ++launch_count;

@@ -75,11 +75,11 @@ final class EmulatedDevice implements Driver {
     private EmulatedDevice(Library lib, Settings settings) {
         this.lib = lib;
         this.settings = settings;
-        try {
-            lib.configure.invokeExact(settings.schedule().ordinal(), settings.verify(), settings.seed());
-        } catch (Throwable t) {
-            throw rethrow(t, "gsae_emu_configure");
-        }
+    }
+
+    /** Hands this device's settings to the library, which devices on the same file share. */
+    private void configure() throws Throwable {
+        lib.configure.invokeExact(settings.schedule().ordinal(), settings.verify(), settings.seed());
     }
 
     /** The device of the library that {@link #library} finds, with the settings of the system properties. */
@@ -188,6 +188,7 @@ final class EmulatedDevice implements Driver {
     @Override
     public long allocate(long bytes, String what) {
         try (Arena a = Arena.ofConfined()) {
+            configure();
             long address = (long) lib.malloc.invokeExact(bytes, a.allocateFrom(what));
             if (address == 0) throw new CudaException("emulated device: " + lastError());
             return address;
@@ -295,6 +296,7 @@ final class EmulatedDevice implements Driver {
                 pointers.setAtIndex(ADDRESS, i, values.asSlice(at, 8));
                 sizes.setAtIndex(JAVA_INT, i, size);
             }
+            configure();
             int rc = (int) lib.launch.invokeExact(index, gridX, gridY, 1, threads, 1, 1, 0, n, pointers, sizes);
             if (rc != 0) throw new CudaException("emulated launch of " + name + " (grid " + gridX + "×" + gridY + ", " + threads + " threads) failed: " + lastError());
         } catch (RuntimeException | Error e) {
