@@ -2,9 +2,11 @@
 // gsae.cuda.EmulatedDevice through FFM).
 //
 // Execution: blocks run one after another; inside a block every CUDA thread is a fiber with its
-// own stack (x86-64 context switch below) and the scheduler runs the ready fibers round by round,
-// each until it blocks at a collective (__syncthreads, a warp intrinsic, a WMMA call) or exits.
-// The order of the threads in each round, and of the blocks, is forward, reverse or seeded random.
+// own stack (x86-64 context switch below) and the scheduler resumes one ready fiber at a time,
+// which runs until it blocks at a collective (__syncthreads, a warp intrinsic, a WMMA call) or
+// exits. Which ready thread comes next, and the order of the blocks, is forward (lowest first),
+// reverse or seeded random; lowest-first lets a warp run ahead of the others as far as its own
+// collectives allow, which is what exposes a missing barrier between warps.
 //
 // What it refuses, as one error line naming kernel, block and thread:
 //   - launch geometry beyond CUDA's limits or the kernel's __launch_bounds__, wrong argument count
@@ -176,6 +178,7 @@ struct Launch {
     // the block being run
     std::vector<Fiber> fibers;
     std::vector<Group> groups;  // kGroupsPerWarp per warp
+    uint64_t ready[kMaxThreads / 64];  // bit t: fiber t is Ready
     int current = -1;     // running fiber, -1 while the scheduler runs
     int live = 0, at_barrier = 0;
     void* scheduler_sp = nullptr;
@@ -272,6 +275,11 @@ void yield() {
 
 // ---------------------------------------------------------------- collectives
 
+void make_ready(int t) {
+    run.fibers[t].state = State::Ready;
+    run.ready[t / 64] |= 1ull << (t % 64);
+}
+
 void check_barrier_site() {
     const Fiber* first = nullptr;
     for (int t = 0; t < run.threads; t++) {
@@ -292,7 +300,7 @@ void release_barrier() {
                 fail(format("__syncthreads (%s:%d) is reached by only part of the block: thread %d exited without it",
                             base_name(run.fibers[run.current].file), run.fibers[run.current].line, t));
     for (Fiber& f : run.fibers)
-        if (f.state == State::Barrier) f.state = State::Ready;
+        if (f.state == State::Barrier) make_ready(static_cast<int>(&f - run.fibers.data()));
     run.at_barrier = 0;
 }
 
@@ -339,7 +347,7 @@ void resolve(int base, unsigned mask) {
         }
     }
     for (int lane = 0; lane < kWarpSize; lane++)
-        if (mask >> lane & 1u) run.fibers[base + lane].state = State::Ready;
+        if (mask >> lane & 1u) make_ready(base + lane);
 }
 
 }  // namespace
@@ -425,11 +433,26 @@ uint64_t next_random(uint64_t& s) {
     return z ^ (z >> 31);
 }
 
-void arrange(std::vector<int>& order, uint64_t& rng) {
-    const int n = static_cast<int>(order.size());
-    for (int i = 0; i < n; i++) order[i] = run.order == kReverse ? n - 1 - i : i;
-    if (run.order == kRandom)
-        for (int i = n - 1; i > 0; i--) std::swap(order[i], order[next_random(rng) % (i + 1)]);
+/**
+ * The next ready thread: the lowest-numbered (forward), the highest (reverse) or the first at or
+ * after a random one (random), so that a warp whose collectives are met runs ahead of the others
+ * as far as it can; -1 when none is ready.
+ */
+int pick(uint64_t& rng) {
+    const int words = (run.threads + 63) / 64;
+    if (run.order == kReverse) {
+        for (int w = words - 1; w >= 0; w--)
+            if (run.ready[w] != 0) return w * 64 + 63 - __builtin_clzll(run.ready[w]);
+        return -1;
+    }
+    int start = run.order == kRandom ? static_cast<int>(next_random(rng) % static_cast<uint64_t>(run.threads)) : 0;
+    for (int i = 0; i <= words; i++) {
+        const int w = (start / 64 + i) % words;
+        uint64_t bits = run.ready[w];
+        if (i == 0) bits &= ~0ull << (start % 64);
+        if (bits != 0) return w * 64 + __builtin_ctzll(bits);
+    }
+    return -1;
 }
 
 void thread_exit() {
@@ -468,36 +491,35 @@ bool run_block(uint3 block, uint64_t& rng) {
     run.block_idx = block;
     now.block = block;
     fill_words(__start_gsae_shared, static_cast<size_t>(__stop_gsae_shared - __start_gsae_shared), run.shared_poison);
-    for (int t = 0; t < run.threads; t++) prepare_fiber(t);
+    std::fill(std::begin(run.ready), std::end(run.ready), 0ull);
+    for (int t = 0; t < run.threads; t++) {
+        prepare_fiber(t);
+        run.ready[t / 64] |= 1ull << (t % 64);
+    }
     std::fill(run.groups.begin(), run.groups.end(), Group{});
     run.block_serial++;
     run.live = run.threads;
     run.at_barrier = 0;
-    std::vector<int> order(run.threads);
     while (run.live > 0) {
-        arrange(order, rng);
-        bool progressed = false;
-        for (int t : order) {
-            if (run.fibers[t].state != State::Ready) continue;
-            progressed = true;
-            run.current = t;
-            now.thread = run.block.y == 1 && run.block.z == 1 ? uint3{static_cast<unsigned>(t), 0, 0}
-                                                              : coordinates(static_cast<unsigned>(t), run.block);
-            emu_switch(&run.scheduler_sp, run.fibers[t].sp);
-            run.current = -1;
-            if (run.failed) return false;
-        }
-        if (!progressed) {
+        const int t = pick(rng);
+        if (t < 0) {
             std::string states;
-            for (int t = 0; t < run.threads; t++)
-                if (run.fibers[t].state != State::Done) {
-                    states = describe_fiber(t);
+            for (int u = 0; u < run.threads; u++)
+                if (run.fibers[u].state != State::Done) {
+                    states = describe_fiber(u);
                     break;
                 }
             run.failed = true;
             run.error = where() + ": deadlock: no thread can move on; " + states;
             return false;
         }
+        run.current = t;
+        now.thread = run.block.y == 1 && run.block.z == 1 ? uint3{static_cast<unsigned>(t), 0, 0}
+                                                          : coordinates(static_cast<unsigned>(t), run.block);
+        emu_switch(&run.scheduler_sp, run.fibers[t].sp);
+        run.current = -1;
+        if (run.failed) return false;
+        if (run.fibers[t].state != State::Ready) run.ready[t / 64] &= ~(1ull << (t % 64));
     }
     return true;
 }

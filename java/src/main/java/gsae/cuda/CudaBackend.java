@@ -85,6 +85,16 @@ public final class CudaBackend implements Backend, AutoCloseable {
         }
     }
 
+    /** The backend on an already opened driver (tests: an emulated device of a library of their choice); closing it closes the driver. */
+    static CudaBackend open(Driver driver, Precision precision) {
+        try {
+            return new CudaBackend(driver, new Kernels(driver), precision == Precision.F32 ? Stages.Mode.FUSED_F32 : Stages.Mode.FUSED_BF16);
+        } catch (RuntimeException e) {
+            driver.close();
+            throw e;
+        }
+    }
+
     private static int ordinal(String device) {
         try {
             return Integer.parseInt(device);
