@@ -57,3 +57,8 @@ $(EMU_FAULTS): emulator/test/faults.cu $(EMU_BUILD)/runtime.o $(EMU_HEADERS) emu
 	python3 emulator/gen_registry.py $< > $(@D)/faults.kernel.cpp
 	$(EMU_CXX) $(EMU_CXXFLAGS) -include cuda_emu.h -c $(@D)/faults.kernel.cpp -o $(@D)/faults.kernel.o
 	$(EMU_CXX) -shared -o $@ $(@D)/faults.kernel.o $(EMU_BUILD)/runtime.o -Wl,-T,emulator/shared.ld -Wl,-Bsymbolic -lpthread
+
+# make test runs the CUDA tests and the selftest on GPU 0 when nvidia-smi lists one, else on the
+# emulated device (GSAE_TEST_DEVICE=emulated forces it); the emulator's own tests run either way.
+GSAE_TEST_DEVICE ?= $(shell nvidia-smi -L 2>/dev/null | grep -q '^GPU 0' && echo 0 || echo emulated)
+EMU_TEST_FLAGS := -Dgsae.cuda.device=$(GSAE_TEST_DEVICE) -Dgsae.emulator.required=true

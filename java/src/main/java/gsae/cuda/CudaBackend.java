@@ -15,7 +15,8 @@ import java.util.Locale;
  *
  * <p>The device is a GPU ordinal ("0", "1", …) or {@value #EMULATED}: the same kernels compiled
  * for the host and run by the emulated device ({@link EmulatedDevice}), which is only ever used
- * when named, by {@code --device emulated} or {@code -Dgsae.cuda.device=emulated}.
+ * when named ({@link #open(String, Precision)}, {@code gsae selftest --device emulated}); the
+ * ordinal entries and {@link #unavailableReason()} mean a GPU, so AUTO never picks the emulator.
  */
 public final class CudaBackend implements Backend, AutoCloseable {
 
@@ -33,9 +34,9 @@ public final class CudaBackend implements Backend, AutoCloseable {
         this.mode = mode;
     }
 
-    /** Null when the default device ({@link #defaultDevice}) and the kernels are usable, else one line saying why not. Never throws. */
+    /** Null when a CUDA GPU and the kernels are usable, else one line saying why not. Never throws; probes once. */
     public static String unavailableReason() {
-        return unavailableReason(defaultDevice());
+        return CudaProbe.reason();
     }
 
     /** Null when {@code device} (an ordinal or {@value #EMULATED}) is usable, else one line saying why not. Never throws. */
@@ -43,19 +44,19 @@ public final class CudaBackend implements Backend, AutoCloseable {
         return EMULATED.equals(device) ? EmulatedDevice.unavailableReason() : CudaProbe.reason();
     }
 
-    /** {@code -Dgsae.cuda.device} when set (an ordinal or {@value #EMULATED}), else "0". */
+    /** The device selftest and the CUDA tests use when none is named: {@code -Dgsae.cuda.device} (an ordinal or {@value #EMULATED}), else "0". */
     public static String defaultDevice() {
         return System.getProperty("gsae.cuda.device", "0");
     }
 
-    /** Opens the fused backend on GPU {@code ordinal}, or on {@code -Dgsae.cuda.device} when set, in the precision of {@code -Dgsae.cuda.precision} (bf16 by default). */
+    /** Opens the fused backend on GPU {@code ordinal} in the precision of {@code -Dgsae.cuda.precision} (bf16 by default). */
     public static CudaBackend open(int ordinal) {
         return open(ordinal, precisionProperty());
     }
 
-    /** Opens the fused backend on GPU {@code ordinal}, or on {@code -Dgsae.cuda.device} when set; IllegalStateException with one clear line on failure. */
+    /** Opens the fused backend on GPU {@code ordinal}; IllegalStateException with one clear line on failure. */
     public static CudaBackend open(int ordinal, Precision precision) {
-        return open(System.getProperty("gsae.cuda.device", Integer.toString(ordinal)), precision);
+        return open(Integer.toString(ordinal), precision);
     }
 
     /** Opens the fused backend on {@code device}: a GPU ordinal or {@value #EMULATED}. */
@@ -63,9 +64,9 @@ public final class CudaBackend implements Backend, AutoCloseable {
         return open(device, precision == Precision.F32 ? Stages.Mode.FUSED_F32 : Stages.Mode.FUSED_BF16);
     }
 
-    /** The dense baseline (cuBLAS through FFM) on GPU {@code ordinal}, or on {@code -Dgsae.cuda.device} when set. */
+    /** The dense baseline (cuBLAS through FFM) on GPU {@code ordinal}. */
     public static CudaBackend openDense(int ordinal) {
-        return openDense(System.getProperty("gsae.cuda.device", Integer.toString(ordinal)));
+        return openDense(Integer.toString(ordinal));
     }
 
     /** The dense baseline on {@code device}; on the emulated device host GEMMs stand in for cuBLAS. */

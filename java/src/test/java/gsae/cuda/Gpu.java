@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -26,9 +27,14 @@ final class Gpu {
 
     private Gpu() {}
 
+    /** The device under test: {@code -Dgsae.cuda.device} (make test sets it), else GPU 0. */
+    static String device() {
+        return CudaBackend.defaultDevice();
+    }
+
     /** True when the tests run on the emulated device. */
     static boolean emulated() {
-        return CudaBackend.EMULATED.equals(CudaBackend.defaultDevice());
+        return CudaBackend.EMULATED.equals(device());
     }
 
     /** Training steps compared with the reference: 20 on a GPU, 6 on the emulated device. */
@@ -36,20 +42,22 @@ final class Gpu {
         return emulated() ? 6 : 20;
     }
 
+    /** Skips without a usable device; fails instead when {@code -Dgsae.emulator.required=true} (make test) and the emulated device is missing. */
     static void assumeGpu() {
-        String why = CudaBackend.unavailableReason();
+        String why = CudaBackend.unavailableReason(device());
+        if (emulated() && Boolean.getBoolean("gsae.emulator.required")) assertNull(why, "the emulated device is required here");
         assumeTrue(why == null, () -> "no usable GPU: " + why);
     }
 
     static synchronized CudaBackend backend(Precision precision) {
         assumeGpu();
-        return OPEN.computeIfAbsent(precision, p -> CudaBackend.open(0, p));
+        return OPEN.computeIfAbsent(precision, p -> CudaBackend.open(device(), p));
     }
 
     /** The cuBLAS dense baseline. */
     static synchronized CudaBackend dense() {
         assumeGpu();
-        if (dense == null) dense = CudaBackend.openDense(0);
+        if (dense == null) dense = CudaBackend.openDense(device());
         return dense;
     }
 
