@@ -1,20 +1,10 @@
 package gsae.cuda;
 
 import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.SymbolLookup;
 import java.lang.foreign.ValueLayout;
-import java.lang.invoke.MethodHandle;
-import java.net.URISyntaxException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
@@ -33,7 +23,8 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * forward by default), {@code -Dgsae.emulator.verify=N} (rerun every launch N more times, 0–2,
  * under the other orders and another shared-memory poison and require the same bits; 1 by
  * default), {@code -Dgsae.emulator.seed=S} (poison words and random orders; a fresh one per run
- * by default, shown by {@link #describe}), {@code -Dgsae.cuda.emulator=path} (the library).
+ * by default, shown by {@link #describe}), {@code -Dgsae.cuda.emulator=path} (the library, see
+ * {@link EmulatorLibrary}).
  */
 final class EmulatedDevice implements Driver {
 
@@ -61,116 +52,45 @@ final class EmulatedDevice implements Driver {
         }
     }
 
-    private static final String LIBRARY = "libgsae_emu.so";
-    private static final int ABI_VERSION = 1;
-    private static final Map<Path, Library> LOADED = new HashMap<>();
-
-    /** The bound entry points of one library file (loaded once per process, never unloaded). */
-    private record Library(Path path, MethodHandle error, MethodHandle configure, MethodHandle malloc, MethodHandle free,
-                           MethodHandle checkRange, MethodHandle kernel, MethodHandle hasFamily, MethodHandle launch) {}
-
-    private final Library lib;
+    private final EmulatorLibrary lib;
     private final Settings settings;
 
-    private EmulatedDevice(Library lib, Settings settings) {
+    private EmulatedDevice(EmulatorLibrary lib, Settings settings) {
         this.lib = lib;
         this.settings = settings;
     }
 
     /** Hands this device's settings to the library, which devices on the same file share. */
     private void configure() throws Throwable {
-        lib.configure.invokeExact(settings.schedule().ordinal(), settings.verify(), settings.seed());
+        lib.configure().invokeExact(settings.schedule().ordinal(), settings.verify(), settings.seed());
     }
 
-    /** The device of the library that {@link #library} finds, with the settings of the system properties. */
+    /** The device of the library that {@link EmulatorLibrary#find} finds, with the settings of the system properties. */
     static EmulatedDevice open() {
-        Path path = library();
-        if (path == null) throw new IllegalStateException(missing());
+        Path path = EmulatorLibrary.find();
+        if (path == null) throw new IllegalStateException(EmulatorLibrary.missing());
         return open(path, Settings.fromProperties());
     }
 
-    static synchronized EmulatedDevice open(Path library, Settings settings) {
-        return new EmulatedDevice(LOADED.computeIfAbsent(library.toAbsolutePath().normalize(), EmulatedDevice::load), settings);
+    static EmulatedDevice open(Path library, Settings settings) {
+        return new EmulatedDevice(EmulatorLibrary.load(library), settings);
     }
 
     /** Null when the emulated device can be opened, else one line saying why not. Never throws. */
     static String unavailableReason() {
         try {
-            Path path = library();
-            if (path == null) return missing();
-            synchronized (EmulatedDevice.class) {
-                LOADED.computeIfAbsent(path.toAbsolutePath().normalize(), EmulatedDevice::load);
-            }
+            Path path = EmulatorLibrary.find();
+            if (path == null) return EmulatorLibrary.missing();
+            EmulatorLibrary.load(path);
             return null;
         } catch (Throwable t) {
             return "the emulated CUDA device cannot be loaded: " + CudaProbe.oneLine(t);
         }
     }
 
-    private static String missing() {
-        return "the emulated CUDA device is not built: no " + LIBRARY + " in " + candidates() + " (run make emulator; it needs g++)";
-    }
-
-    /** -Dgsae.cuda.emulator, else emulator/build/libgsae_emu.so beside the jar's checkout or the working directory. */
-    static Path library() {
-        String set = System.getProperty("gsae.cuda.emulator");
-        if (set != null) return Files.isRegularFile(Path.of(set)) ? Path.of(set) : null;
-        for (Path dir : candidates())
-            if (Files.isRegularFile(dir.resolve(LIBRARY))) return dir.resolve(LIBRARY);
-        return null;
-    }
-
-    private static List<Path> candidates() {
-        String set = System.getProperty("gsae.cuda.emulator");
-        if (set != null) return List.of(Path.of(set).toAbsolutePath().getParent());
-        List<Path> roots = new ArrayList<>();
-        try {
-            Path code = Path.of(EmulatedDevice.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toAbsolutePath();
-            for (Path p = code.getParent(); p != null && roots.size() < 4; p = p.getParent()) roots.add(p);
-        } catch (URISyntaxException | RuntimeException e) {
-            // no code source (an unusual class loader): the working directory still counts
-        }
-        Path cwd = Path.of("").toAbsolutePath();
-        roots.add(cwd);
-        if (cwd.getParent() != null) roots.add(cwd.getParent());
-        List<Path> dirs = new ArrayList<>();
-        for (Path root : roots) {
-            Path dir = root.resolve("emulator").resolve("build");
-            if (!dirs.contains(dir)) dirs.add(dir);
-        }
-        return dirs;
-    }
-
-    @SuppressWarnings("restricted") // native access is granted by --enable-native-access (gsae's launcher and poms)
-    private static Library load(Path path) {
-        SymbolLookup lookup = SymbolLookup.libraryLookup(path, Arena.global());
-        Linker linker = Linker.nativeLinker();
-        java.util.function.BiFunction<String, FunctionDescriptor, MethodHandle> bind = (name, fd) -> linker.downcallHandle(
-                lookup.find(name).orElseThrow(() -> new IllegalStateException(path + " has no symbol " + name)), fd);
-        try {
-            int version = (int) bind.apply("gsae_emu_version", FunctionDescriptor.of(JAVA_INT)).invokeExact();
-            if (version != ABI_VERSION)
-                throw new IllegalStateException(path + " speaks emulator ABI " + version + ", this jar " + ABI_VERSION + ": rebuild both (make build)");
-        } catch (RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new IllegalStateException("gsae_emu_version: " + t, t);
-        }
-        return new Library(path,
-                bind.apply("gsae_emu_error", FunctionDescriptor.of(ADDRESS)),
-                bind.apply("gsae_emu_configure", FunctionDescriptor.ofVoid(JAVA_INT, JAVA_INT, JAVA_LONG)),
-                bind.apply("gsae_emu_malloc", FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, ADDRESS)),
-                bind.apply("gsae_emu_free", FunctionDescriptor.of(JAVA_INT, JAVA_LONG)),
-                bind.apply("gsae_emu_check_range", FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG)),
-                bind.apply("gsae_emu_kernel", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS)),
-                bind.apply("gsae_emu_has_family", FunctionDescriptor.of(JAVA_INT, ADDRESS)),
-                bind.apply("gsae_emu_launch", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT,
-                        JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS)));
-    }
-
     @Override
     public String describe() {
-        return "emulated CUDA device (" + lib.path.getFileName() + ", " + settings.schedule().name().toLowerCase(Locale.ROOT) + " order, "
+        return "emulated CUDA device (" + lib.path().getFileName() + ", " + settings.schedule().name().toLowerCase(Locale.ROOT) + " order, "
                 + (settings.verify() == 0 ? "no rerun" : "each launch rerun " + settings.verify() + "× in another order")
                 + ", seed 0x" + Long.toHexString(settings.seed()) + ")";
     }
@@ -189,7 +109,7 @@ final class EmulatedDevice implements Driver {
     public long allocate(long bytes, String what) {
         try (Arena a = Arena.ofConfined()) {
             configure();
-            long address = (long) lib.malloc.invokeExact(bytes, a.allocateFrom(what));
+            long address = (long) lib.malloc().invokeExact(bytes, a.allocateFrom(what));
             if (address == 0) throw new CudaException("emulated device: " + lastError());
             return address;
         } catch (RuntimeException | Error e) {
@@ -202,7 +122,7 @@ final class EmulatedDevice implements Driver {
     @Override
     public void free(long address, String what) {
         try {
-            if ((int) lib.free.invokeExact(address) != 0) throw new CudaException("emulated device: freeing " + what + ": " + lastError());
+            if ((int) lib.free().invokeExact(address) != 0) throw new CudaException("emulated device: freeing " + what + ": " + lastError());
         } catch (RuntimeException | Error e) {
             throw e;
         } catch (Throwable t) {
@@ -249,8 +169,8 @@ final class EmulatedDevice implements Driver {
     @Override
     public void loadModule(String family) {
         try (Arena a = Arena.ofConfined()) {
-            if ((int) lib.hasFamily.invokeExact(a.allocateFrom(family)) == 0)
-                throw new CudaException(lib.path + " has no kernels of family " + family + " (kernels/" + family + ".cu): rebuild with make emulator");
+            if ((int) lib.hasFamily().invokeExact(a.allocateFrom(family)) == 0)
+                throw new CudaException(lib.path() + " has no kernels of family " + family + " (kernels/" + family + ".cu): rebuild with make emulator");
         } catch (RuntimeException | Error e) {
             throw e;
         } catch (Throwable t) {
@@ -267,7 +187,7 @@ final class EmulatedDevice implements Driver {
     public Kernel.Launcher launcher(String family, String name) {
         int index;
         try (Arena a = Arena.ofConfined()) {
-            index = (int) lib.kernel.invokeExact(a.allocateFrom(family), a.allocateFrom(name));
+            index = (int) lib.kernel().invokeExact(a.allocateFrom(family), a.allocateFrom(name));
         } catch (RuntimeException | Error e) {
             throw e;
         } catch (Throwable t) {
@@ -297,7 +217,7 @@ final class EmulatedDevice implements Driver {
                 sizes.setAtIndex(JAVA_INT, i, size);
             }
             configure();
-            int rc = (int) lib.launch.invokeExact(index, gridX, gridY, 1, threads, 1, 1, 0, n, pointers, sizes);
+            int rc = (int) lib.launch().invokeExact(index, gridX, gridY, 1, threads, 1, 1, 0, n, pointers, sizes);
             if (rc != 0) throw new CudaException("emulated launch of " + name + " (grid " + gridX + "×" + gridY + ", " + threads + " threads) failed: " + lastError());
         } catch (RuntimeException | Error e) {
             throw e;
@@ -314,7 +234,7 @@ final class EmulatedDevice implements Driver {
     /** {@code bytes} of device memory at {@code address}, checked to lie inside one live buffer. */
     MemorySegment device(long address, long bytes, String what) {
         try {
-            if ((int) lib.checkRange.invokeExact(address, bytes) != 0) throw new CudaException("emulated device: " + what + ": " + lastError());
+            if ((int) lib.checkRange().invokeExact(address, bytes) != 0) throw new CudaException("emulated device: " + what + ": " + lastError());
         } catch (RuntimeException | Error e) {
             throw e;
         } catch (Throwable t) {
@@ -336,7 +256,7 @@ final class EmulatedDevice implements Driver {
 
     private String lastError() {
         try {
-            return ((MemorySegment) lib.error.invokeExact()).reinterpret(4096).getString(0);
+            return ((MemorySegment) lib.error().invokeExact()).reinterpret(4096).getString(0);
         } catch (Throwable t) {
             return "(no message: " + t + ")";
         }
