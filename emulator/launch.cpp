@@ -9,6 +9,8 @@
 #include <cstring>
 
 #include <pthread.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "runtime.h"
 
@@ -56,6 +58,21 @@ void chain(const struct sigaction& old, int sig, siginfo_t* info, void* context)
     old.sa_handler(sig);
 }
 
+// The watchdog: a thread that spins on memory another thread should change never reaches a
+// collective, so no barrier check can see it; a timer on the launching thread ends the launch.
+int timeout_ms = 120000;
+struct sigaction previous_alarm;
+
+void on_alarm(int sig, siginfo_t* info, void* context) {
+    if (in_launch && pthread_equal(pthread_self(), launch_thread) && run.current >= 0) {
+        snprintf(fault_message, sizeof fault_message,
+                 "still running after %d ms: an endless loop, or threads spinning on memory that another thread should change "
+                 "(a deadlock no collective sees)", timeout_ms);
+        siglongjmp(fault_jump, 1);
+    }
+    if (info->si_code != SI_TIMER) chain(previous_alarm, sig, info, context);
+}
+
 void on_fault(int sig, siginfo_t* info, void* context) {
     if (in_launch && pthread_equal(pthread_self(), launch_thread) && run.current >= 0) {
         describe_fault(reinterpret_cast<uintptr_t>(info->si_addr));
@@ -75,11 +92,14 @@ void install_fault_handler(stack_t& previous_stack) {
     sigemptyset(&sa.sa_mask);
     sigaction(SIGSEGV, &sa, &previous_segv);
     sigaction(SIGBUS, &sa, &previous_bus);
+    sa.sa_sigaction = on_alarm;
+    sigaction(SIGALRM, &sa, &previous_alarm);
 }
 
 void remove_fault_handler(const stack_t& previous_stack) {
     sigaction(SIGSEGV, &previous_segv, nullptr);
     sigaction(SIGBUS, &previous_bus, nullptr);
+    sigaction(SIGALRM, &previous_alarm, nullptr);
     sigaltstack(&previous_stack, nullptr);
 }
 
@@ -106,6 +126,19 @@ __attribute__((noinline)) bool run_blocks(const unsigned* block_order, unsigned 
     stack_t previous_stack;
     install_fault_handler(previous_stack);
     launch_thread = pthread_self();
+    struct sigevent ev{};
+    ev.sigev_notify = SIGEV_THREAD_ID;
+    ev.sigev_signo = SIGALRM;
+    ev._sigev_un._tid = gettid();  // sigev_notify_thread_id, which glibc 2.36 does not name
+    timer_t watchdog;
+    const bool watching = timer_create(CLOCK_MONOTONIC, &ev, &watchdog) == 0;
+    if (watching) {
+        struct itimerspec when{};
+        when.it_value.tv_sec = timeout_ms / 1000;
+        when.it_value.tv_nsec = timeout_ms % 1000 * 1000000L;
+        when.it_interval.tv_nsec = 100000000L;  // again every 0.1 s until it lands inside a thread
+        timer_settime(watchdog, 0, &when, nullptr);
+    }
     bool ok = true;
     if (sigsetjmp(fault_jump, 1) != 0) {
         in_launch = 0;
@@ -121,6 +154,7 @@ __attribute__((noinline)) bool run_blocks(const unsigned* block_order, unsigned 
             }
         in_launch = 0;
     }
+    if (watching) timer_delete(watchdog);
     remove_fault_handler(previous_stack);
     run.current = -1;
     return ok;
@@ -240,20 +274,22 @@ void register_kernels(const KernelEntry* entries, std::size_t count) {
 using namespace emu;
 
 /** The ABI version gsae.cuda.EmulatedDevice expects. */
-EMU_EXPORT int gsae_emu_version() { return 1; }
+EMU_EXPORT int gsae_emu_version() { return 2; }
 
 /** The last failure's message (one line), valid until the next call. */
 EMU_EXPORT const char* gsae_emu_error() { return last_error.c_str(); }
 
 /**
  * schedule: 0 forward, 1 reverse, 2 random; verify: extra runs of every launch under the other
- * orders whose results must match bit for bit (0: none); seed: poison words and random orders.
+ * orders whose results must match bit for bit (0: none); seed: poison words and random orders;
+ * timeout: milliseconds one run of a launch may take before the watchdog ends it.
  */
-EMU_EXPORT void gsae_emu_configure(int schedule, int verify, uint64_t poison_seed) {
+EMU_EXPORT void gsae_emu_configure(int schedule, int verify, uint64_t poison_seed, int timeout) {
     std::lock_guard<std::mutex> hold(device_lock);
     default_order = schedule < 0 || schedule > 2 ? 0 : schedule;
     verify_runs = verify < 0 ? 0 : verify > 2 ? 2 : verify;
     seed = poison_seed;
+    timeout_ms = timeout < 1 ? 1 : timeout;
 }
 
 /** Bytes of static shared memory all kernels together declare (the size of the poisoned section). */

@@ -74,3 +74,10 @@ extern "C" __global__ void unwritten_shared(float* out) {
     __shared__ float never[64];
     out[threadIdx.x] = never[threadIdx.x];
 }
+
+// Thread 0 spins until thread 1 sets a flag: fine on a GPU, endless when thread 0 runs first here
+// (threads switch only at collectives), which the watchdog must end.
+extern "C" __global__ void spin_wait(int* flag) {
+    if (threadIdx.x == 1) *flag = 1;
+    else while (*reinterpret_cast<volatile int*>(flag) == 0) {}
+}

@@ -23,7 +23,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * forward by default), {@code -Dgsae.emulator.verify=N} (rerun every launch N more times, 0–2,
  * under the other orders and another shared-memory poison and require the same bits; 1 by
  * default), {@code -Dgsae.emulator.seed=S} (poison words and random orders; a fresh one per run
- * by default, shown by {@link #describe}), {@code -Dgsae.cuda.emulator=path} (the library, see
+ * by default, shown by {@link #describe}), {@code -Dgsae.emulator.timeout=SECONDS} (the watchdog, 120), {@code -Dgsae.cuda.emulator=path} (the library, see
  * {@link EmulatorLibrary}).
  */
 final class EmulatedDevice implements Driver {
@@ -31,11 +31,26 @@ final class EmulatedDevice implements Driver {
     /** The emulator's thread and block orders, as the library numbers them. */
     enum Schedule { FORWARD, REVERSE, RANDOM }
 
-    /** How launches run: first order, extra verification runs, poison and order seed. */
-    record Settings(Schedule schedule, int verify, long seed) {
+    /**
+     * How launches run.
+     *
+     * @param schedule       the first run's thread and block order
+     * @param verify         extra runs of every launch in the other orders that must leave the same bits (0–2)
+     * @param seed           poison words and random orders
+     * @param timeoutSeconds how long one run of a launch may take before the watchdog ends it
+     */
+    record Settings(Schedule schedule, int verify, long seed, int timeoutSeconds) {
+
+        /** The default watchdog: far above any test launch, far below a CI job's limit. */
+        static final int TIMEOUT_SECONDS = 120;
 
         Settings {
             if (verify < 0 || verify > 2) throw new IllegalArgumentException("-Dgsae.emulator.verify must be 0, 1 or 2, got " + verify);
+            if (timeoutSeconds < 1) throw new IllegalArgumentException("-Dgsae.emulator.timeout must be ≥ 1 second, got " + timeoutSeconds);
+        }
+
+        Settings(Schedule schedule, int verify, long seed) {
+            this(schedule, verify, seed, TIMEOUT_SECONDS);
         }
 
         static Settings fromProperties() {
@@ -48,7 +63,7 @@ final class EmulatedDevice implements Driver {
             }
             String seed = System.getProperty("gsae.emulator.seed");
             return new Settings(schedule, Integer.getInteger("gsae.emulator.verify", 1),
-                    seed != null ? Long.decode(seed) : System.nanoTime() ^ 0x5DEECE66DL);
+                    seed != null ? Long.decode(seed) : System.nanoTime() ^ 0x5DEECE66DL, Integer.getInteger("gsae.emulator.timeout", TIMEOUT_SECONDS));
         }
     }
 
@@ -62,7 +77,7 @@ final class EmulatedDevice implements Driver {
 
     /** Hands this device's settings to the library, which devices on the same file share. */
     private void configure() throws Throwable {
-        lib.configure().invokeExact(settings.schedule().ordinal(), settings.verify(), settings.seed());
+        lib.configure().invokeExact(settings.schedule().ordinal(), settings.verify(), settings.seed(), settings.timeoutSeconds() * 1000);
     }
 
     /** The device of the library that {@link EmulatorLibrary#find} finds, with the settings of the system properties. */

@@ -26,7 +26,7 @@ record EmulatorLibrary(Path path, MethodHandle error, MethodHandle configure, Me
                        MethodHandle checkRange, MethodHandle kernel, MethodHandle hasFamily, MethodHandle launch) {
 
     static final String FILE = "libgsae_emu.so";
-    private static final int ABI_VERSION = 1;
+    private static final int ABI_VERSION = 2;
     private static final Map<Path, EmulatorLibrary> LOADED = new HashMap<>();
 
     /** {@code path}, loaded and bound (once). */
@@ -86,7 +86,7 @@ record EmulatorLibrary(Path path, MethodHandle error, MethodHandle configure, Me
         }
         return new EmulatorLibrary(path,
                 bind.apply("gsae_emu_error", FunctionDescriptor.of(ADDRESS)),
-                bind.apply("gsae_emu_configure", FunctionDescriptor.ofVoid(JAVA_INT, JAVA_INT, JAVA_LONG)),
+                bind.apply("gsae_emu_configure", FunctionDescriptor.ofVoid(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_INT)),
                 bind.apply("gsae_emu_malloc", FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, ADDRESS)),
                 bind.apply("gsae_emu_free", FunctionDescriptor.of(JAVA_INT, JAVA_LONG)),
                 bind.apply("gsae_emu_check_range", FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG)),

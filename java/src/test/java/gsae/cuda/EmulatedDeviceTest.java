@@ -143,6 +143,19 @@ class EmulatedDeviceTest {
     }
 
     @Test
+    void aThreadSpinningForeverIsStoppedByTheWatchdog() {
+        EmulatedDevice impatient = EmulatedDevice.open(FAULTS, new EmulatedDevice.Settings(EmulatedDevice.Schedule.FORWARD, 0, 5, 1));
+        try (Scratch s = new Scratch(impatient)) {
+            DeviceBuffer flag = s.ints("flag", 1);
+            flag.zero(4);
+            Kernel spin = new Kernel(impatient, impatient.launcher("faults", "spin_wait"), "spin_wait");
+            String m = assertThrows(CudaException.class, () -> spin.launch(1, 1, 32, flag)).getMessage();
+            assertTrue(m.contains("spin_wait, block (0,0,0), thread 0: still running after 1000 ms"), m);
+        }
+        aCorrectKernelRunsUnderEveryOrder();  // the device still works after the watchdog
+    }
+
+    @Test
     void freshBuffersArePoisoned() {
         DeviceBuffer fresh = scratch.floats("fresh", 16);
         float[] got = new float[16];
