@@ -72,3 +72,17 @@ $(EMU_FAULTS): emulator/test/faults.cu $(EMU_BUILD)/runtime.o $(EMU_HEADERS) emu
 # emulated device (GSAE_TEST_DEVICE=emulated forces it); the emulator's own tests run either way.
 GSAE_TEST_DEVICE ?= $(shell nvidia-smi -L 2>/dev/null | grep -q '^GPU 0' && echo 0 || echo emulated)
 EMU_TEST_FLAGS := -Dgsae.cuda.device=$(GSAE_TEST_DEVICE) $(if $(EMU_HAVE_CXX),-Dgsae.emulator.required=true)
+
+# ThreadSanitizer (optional, not part of make test): the kernels built with -fsanitize=thread,
+# the runtime with GSAE_EMU_TSAN (each emulated thread a TSan fiber, barriers and collectives as
+# release/acquire), driven by emulator/test/tsan_check.cpp; it must stay silent on the kernels and
+# report the planted block_sum race.
+EMU_TSAN := $(EMU_BUILD)/tsan
+EMU_TSAN_FLAGS := $(filter-out -O2 -O1 -g0,$(EMU_CXXFLAGS)) -O1 -g
+.PHONY: emulator-tsan
+emulator-tsan:
+ifeq ($(EMU_HAVE_CXX),)
+	@echo "✗ $(EMU_CXX) not found: no ThreadSanitizer run"
+else
+	@bash emulator/tsan.sh "$(EMU_CXX)" "$(EMU_TSAN_FLAGS)" "$(EMU_FAMILIES)" $(EMU_TSAN)
+endif

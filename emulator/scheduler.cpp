@@ -12,6 +12,10 @@
 
 #include "runtime.h"
 
+#ifdef GSAE_EMU_TSAN
+#include <sanitizer/tsan_interface.h>
+#endif
+
 // Fiber switch: saves the callee-saved registers on the current stack, stores its pointer in
 // *from, and resumes the stack `to`. The FP control words (MXCSR, x87) are shared by all fibers:
 // no kernel changes rounding modes. A new fiber's stack is laid out so that
@@ -55,6 +59,51 @@ emu_fiber_start:
 namespace emu {
 
 Coordinates now;
+
+// ThreadSanitizer (make emulator-tsan): every emulated thread is a TSan fiber, switched without
+// implied synchronisation; the block barrier and each warp's collectives are release/acquire
+// pairs, and so is the start and end of every block, so that TSan reports exactly the accesses
+// that no barrier or collective orders. Without GSAE_EMU_TSAN these are empty.
+namespace tsan {
+#ifdef GSAE_EMU_TSAN
+constexpr int kGenerations = 4096;  // sync objects per barrier/collective generation, reused modulo
+void* scheduler;
+std::vector<void*> fibers;           // one per thread index, reused by every block
+std::vector<unsigned> barriers, collectives;  // per thread: how many it passed in this block
+char block_token, barrier_tokens[kGenerations], warp_tokens[kMaxThreads / kWarpSize][kGenerations];
+void block_start(int threads) {
+    scheduler = __tsan_get_current_fiber();
+    while (static_cast<int>(fibers.size()) < threads) fibers.push_back(__tsan_create_fiber(0));
+    barriers.assign(threads, 0);
+    collectives.assign(threads, 0);
+    __tsan_release(&block_token);
+}
+void block_end() { __tsan_acquire(&block_token); }
+void to_fiber(int t) { __tsan_switch_to_fiber(fibers[t], __tsan_switch_to_fiber_no_sync); }
+void to_scheduler() { __tsan_switch_to_fiber(scheduler, __tsan_switch_to_fiber_no_sync); }
+void thread_start() { __tsan_acquire(&block_token); }
+void thread_end() { __tsan_release(&block_token); }
+// A barrier (or a warp's collective) of generation g: every thread releases token g on arrival and
+// acquires it on leaving, so that one generation orders nothing of the next.
+void arrive(char* tokens, unsigned generation) { __tsan_release(&tokens[generation % kGenerations]); }
+void leave(char* tokens, unsigned generation) { __tsan_acquire(&tokens[generation % kGenerations]); }
+void at_barrier(int t) { arrive(barrier_tokens, barriers[t]); }
+void past_barrier(int t) { leave(barrier_tokens, barriers[t]++); }
+void at_collective(int t) { arrive(warp_tokens[t / kWarpSize], collectives[t]); }
+void past_collective(int t) { leave(warp_tokens[t / kWarpSize], collectives[t]++); }
+#else
+void block_start(int) {}
+void block_end() {}
+void to_fiber(int) {}
+void to_scheduler() {}
+void thread_start() {}
+void thread_end() {}
+void at_barrier(int) {}
+void past_barrier(int) {}
+void at_collective(int) {}
+void past_collective(int) {}
+#endif
+}  // namespace tsan
 
 size_t page_size() {
     static const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
@@ -133,6 +182,7 @@ std::string describe_fiber(int t) {
     }
     Fiber& me = run.fibers[run.current];
     run.current = -1;
+    tsan::to_scheduler();
     emu_switch(&me.sp, run.scheduler_sp);
     __builtin_trap();  // never resumed
 }
@@ -141,6 +191,7 @@ void yield() {
     Fiber& me = run.fibers[run.current];
     const int self = run.current;
     run.current = -1;
+    tsan::to_scheduler();
     emu_switch(&me.sp, run.scheduler_sp);
     run.current = self;
 }
@@ -231,7 +282,9 @@ void syncthreads(const char* file, int line) {
     me.file = file;
     me.line = line;
     if (++run.at_barrier == run.live) release_barrier();
+    tsan::at_barrier(self);
     yield();
+    tsan::past_barrier(self);
 }
 
 uint64_t collective(Collective kind, unsigned mask, uint64_t value, int arg, int width, const char* file, int line) {
@@ -274,7 +327,9 @@ uint64_t collective(Collective kind, unsigned mask, uint64_t value, int arg, int
         g->mask = 0;
         resolve(base, mask);
     }
+    tsan::at_collective(self);
     yield();
+    tsan::past_collective(self);
     return run.fibers[self].result;
 }
 
@@ -368,6 +423,7 @@ bool run_block(uint3 block, uint64_t& rng) {
     }
     std::fill(run.groups.begin(), run.groups.end(), Group{});
     run.block_serial++;
+    tsan::block_start(run.threads);
     run.live = run.threads;
     run.at_barrier = 0;
     while (run.live > 0) {
@@ -386,11 +442,13 @@ bool run_block(uint3 block, uint64_t& rng) {
         run.current = t;
         now.thread = run.block.y == 1 && run.block.z == 1 ? uint3{static_cast<unsigned>(t), 0, 0}
                                                           : coordinates(static_cast<unsigned>(t), run.block);
+        tsan::to_fiber(t);
         emu_switch(&run.scheduler_sp, run.fibers[t].sp);
         run.current = -1;
         if (run.failed) return false;
         if (run.fibers[t].state != State::Ready) run.ready[t / 64] &= ~(1ull << (t % 64));
     }
+    tsan::block_end();
     return true;
 }
 
@@ -399,10 +457,13 @@ bool run_block(uint3 block, uint64_t& rng) {
 extern "C" void emu_fiber_main(void* fiber) {
     using namespace emu;
     (void)fiber;
+    tsan::thread_start();
     run.kernel->invoke(run.args);
+    tsan::thread_end();
     thread_exit();
     Fiber& me = run.fibers[run.current];
     run.current = -1;
+    tsan::to_scheduler();
     emu_switch(&me.sp, run.scheduler_sp);
     __builtin_trap();
 }

@@ -163,15 +163,24 @@ inline double __fma_rn(double a, double b, double c) { return fma(a, b, c); }
 inline double __dsqrt_rn(double a) { return sqrt(a); }
 inline double __drcp_rn(double a) { return 1.0 / a; }
 
-// Atomics: fibers switch only at collectives, so a plain read-modify-write is atomic.
-template <typename T> inline T atomicAdd(T* p, T v) { T old = *p; *p = old + v; return old; }
-template <typename T> inline T atomicSub(T* p, T v) { T old = *p; *p = old - v; return old; }
-template <typename T> inline T atomicExch(T* p, T v) { T old = *p; *p = v; return old; }
-template <typename T> inline T atomicMax(T* p, T v) { T old = *p; *p = old > v ? old : v; return old; }
-template <typename T> inline T atomicMin(T* p, T v) { T old = *p; *p = old < v ? old : v; return old; }
-template <typename T> inline T atomicOr(T* p, T v) { T old = *p; *p = old | v; return old; }
-template <typename T> inline T atomicAnd(T* p, T v) { T old = *p; *p = old & v; return old; }
-template <typename T> inline T atomicCAS(T* p, T compare, T v) { T old = *p; if (old == compare) *p = v; return old; }
+// Atomics: fibers switch only at collectives, so any read-modify-write is atomic here; they use the
+// compiler's relaxed __atomic builtins all the same, so that ThreadSanitizer (make emulator-tsan)
+// sees atomics and not races.
+template <typename T, typename F> inline T atomic_update(T* p, F f) {
+    T old;
+    __atomic_load(p, &old, __ATOMIC_RELAXED);
+    T desired = f(old);
+    while (!__atomic_compare_exchange(p, &old, &desired, false, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) desired = f(old);
+    return old;
+}
+template <typename T> inline T atomicAdd(T* p, T v) { return atomic_update(p, [v](T o) { return static_cast<T>(o + v); }); }
+template <typename T> inline T atomicSub(T* p, T v) { return atomic_update(p, [v](T o) { return static_cast<T>(o - v); }); }
+template <typename T> inline T atomicExch(T* p, T v) { return atomic_update(p, [v](T) { return v; }); }
+template <typename T> inline T atomicMax(T* p, T v) { return atomic_update(p, [v](T o) { return o > v ? o : v; }); }
+template <typename T> inline T atomicMin(T* p, T v) { return atomic_update(p, [v](T o) { return o < v ? o : v; }); }
+template <typename T> inline T atomicOr(T* p, T v) { return atomic_update(p, [v](T o) { return static_cast<T>(o | v); }); }
+template <typename T> inline T atomicAnd(T* p, T v) { return atomic_update(p, [v](T o) { return static_cast<T>(o & v); }); }
+template <typename T> inline T atomicCAS(T* p, T compare, T v) { return atomic_update(p, [compare, v](T o) { return o == compare ? v : o; }); }
 
 // bfloat16: the upper half of an f32, converted with round-to-nearest-even (NaN stays NaN).
 struct __nv_bfloat16 {
@@ -242,8 +251,11 @@ inline void load_matrix_sync(fragment<accumulator, M, N, K, T, void>& f, const T
 template <int M, int N, int K, typename T>
 inline void store_matrix_sync(T* p, const fragment<accumulator, M, N, K, T, void>& f, unsigned ldm, layout_t layout, EMU_SITE) {
     EMU_WMMA_SYNC();
+    // each element stored by one lane, as on the device (all lanes hold the whole tile here)
+    const unsigned lane = (::emu::now.thread.x + ::emu::now.block_dim.x * (::emu::now.thread.y + ::emu::now.block_dim.y * ::emu::now.thread.z)) % 32;
     for (int r = 0; r < f.rows; r++)
-        for (int c = 0; c < f.cols; c++) (layout == mem_row_major ? p[r * ldm + c] : p[c * ldm + r]) = f.x[r * f.cols + c];
+        for (int c = 0; c < f.cols; c++)
+            if (static_cast<unsigned>(r * f.cols + c) % 32 == lane) (layout == mem_row_major ? p[r * ldm + c] : p[c * ldm + r]) = f.x[r * f.cols + c];
 }
 // Every lane of a converged warp multiplies the same tiles; the first lane's product is kept in
 // the warp's scratch and handed to each lane whose inputs are bit for bit the same.
@@ -257,6 +269,7 @@ inline void mma_sync(fragment<accumulator, M, N, K, TC, void>& d, const fragment
         fragment<matrix_b, M, N, K, TB, LB> b;
         fragment<accumulator, M, N, K, TC, void> c, d;
     };
+#ifndef GSAE_EMU_TSAN  // under ThreadSanitizer lanes share no memo: TSan would see lane 0's writes as a race
     uint64_t serial = 0;
     Memo* memo = static_cast<Memo*>(::emu::warp_scratch(sizeof(Memo), &serial));
     if (memo->serial == serial && std::memcmp(&memo->a, &a, sizeof a) == 0 && std::memcmp(&memo->b, &b, sizeof b) == 0 &&
@@ -264,6 +277,7 @@ inline void mma_sync(fragment<accumulator, M, N, K, TC, void>& d, const fragment
         d = memo->d;
         return;
     }
+#endif
     float fa[M * K], fb[K * N];
     for (int e = 0; e < M * K; e++) fa[e] = static_cast<float>(a.x[e]);
     for (int e = 0; e < K * N; e++) fb[e] = static_cast<float>(b.x[e]);
@@ -274,11 +288,13 @@ inline void mma_sync(fragment<accumulator, M, N, K, TC, void>& d, const fragment
             for (int kk = 0; kk < K; kk++) acc = fmaf(fa[i * K + kk], fb[kk * N + j], acc);
             out.x[i * N + j] = static_cast<TC>(acc);
         }
+#ifndef GSAE_EMU_TSAN
     memo->serial = serial;
     memo->a = a;
     memo->b = b;
     memo->c = c;
     memo->d = out;
+#endif
     d = out;
 }
 }  // namespace wmma
