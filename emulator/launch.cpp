@@ -292,9 +292,6 @@ EMU_EXPORT void gsae_emu_configure(int schedule, int verify, uint64_t poison_see
     timeout_ms = timeout < 1 ? 1 : timeout;
 }
 
-/** Bytes of static shared memory all kernels together declare (the size of the poisoned section). */
-EMU_EXPORT uint64_t gsae_emu_static_shared_bytes() { return static_cast<uint64_t>(__stop_gsae_shared - __start_gsae_shared); }
-
 
 /** Index of kernel `name` of `family` for gsae_emu_launch, or -1. */
 EMU_EXPORT int gsae_emu_kernel(const char* family, const char* name) {
