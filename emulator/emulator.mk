@@ -19,11 +19,13 @@ EMU_PLANTED := $(patsubst emulator/planted/%.sh,$(EMU_BUILD)/planted/%/libgsae_e
 
 .PHONY: emulator emulator-planted
 
-EMU_HAVE_CXX := $(shell command -v $(EMU_CXX) 2>/dev/null)
+# The fiber switch is x86-64 assembly: elsewhere the emulator is skipped like a missing compiler.
+EMU_ARCH := $(shell uname -m)
+EMU_HAVE_CXX := $(if $(filter x86_64,$(EMU_ARCH)),$(shell command -v $(EMU_CXX) 2>/dev/null))
 
 emulator:
 ifeq ($(EMU_HAVE_CXX),)
-	@echo "✗ $(EMU_CXX) not found: the emulated CUDA device is not built (CUDA tests skip without a GPU)"
+	@echo "✗ no $(EMU_CXX) on x86-64 ($(EMU_ARCH)): the emulated CUDA device is not built (CUDA tests skip without a GPU)"
 else
 	@$(MAKE) --no-print-directory $(EMU_LIB) && echo "✓ emulated CUDA device: $(EMU_LIB)" || { echo "✗ emulated CUDA device failed to build"; exit 1; }
 endif
@@ -82,7 +84,7 @@ EMU_TSAN_FLAGS := $(filter-out -O2 -O1 -g0,$(EMU_CXXFLAGS)) -O1 -g
 .PHONY: emulator-tsan
 emulator-tsan:
 ifeq ($(EMU_HAVE_CXX),)
-	@echo "✗ $(EMU_CXX) not found: no ThreadSanitizer run"
+	@echo "✗ no $(EMU_CXX) on x86-64: no ThreadSanitizer run"
 else
 	@bash emulator/tsan.sh "$(EMU_CXX)" "$(EMU_TSAN_FLAGS)" "$(EMU_FAMILIES)" $(EMU_TSAN)
 endif
