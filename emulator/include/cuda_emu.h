@@ -1,18 +1,19 @@
 // cuda_emu.h — the CUDA execution model as far as kernels/*.cu use it, for the host C++ compiler.
 //
-// Force-included (g++ -include cuda_emu.h) when emulator/Makefile.emu compiles the kernels a
+// Force-included (g++ -include cuda_emu.h) when emulator/emulator.mk compiles the kernels a
 // second time into libgsae_emu.so; the kernels' source does not change. What each piece means:
 //   __global__/__device__/__host__   plain host functions; __launch_bounds__ is read by the
 //                                    registry generator (gen_registry.py), not here
 //   threadIdx, blockIdx, blockDim,   the running emulated thread's coordinates, set by the
-//   gridDim                          scheduler (runtime.cpp) before it switches to its fiber
+//   gridDim                          scheduler (scheduler.cpp) before it switches to its fiber
 //   __shared__                       `static`: the linker script shared.ld gathers every static of
 //                                    the kernel objects (templates included) into one section that
 //                                    the runtime poisons before each block; blocks run one at a time
 //   __syncthreads, __shfl_*_sync,    real collectives across fibers: a thread blocks until every
 //   __ballot_sync, __any/__all_sync, thread (barrier) or every lane of the mask (warp) arrives, and
 //   __syncwarp, wmma::*_sync         the runtime reports partial barriers, bad masks and deadlocks
-//   atomics                          plain read-modify-write: fibers never switch inside one
+//   atomics                          relaxed __atomic builtins (fibers never switch inside one;
+//                                    the builtins keep ThreadSanitizer informed)
 //   __nv_bfloat16, *_rn              round to nearest even, as the device; the kernels are compiled
 //                                    with -ffp-contract=off so that no multiply-add is fused
 //                                    unless the source says fmaf

@@ -18,7 +18,7 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
- * The C entry points of one emulated-device library (emulator/runtime.cpp's ABI), bound through FFM.
+ * The C entry points of one emulated-device library (the ABI at the end of emulator/launch.cpp and memory.cpp), bound through FFM.
  * A file is loaded once per process and never unloaded; several files (the planted-bug copies) may
  * be loaded side by side, each with its own state.
  */
