@@ -20,6 +20,8 @@ PIP_RETRIES ?= 0
 
 all: build
 
+include emulator/emulator.mk
+
 jdk:
 	@test -n "$(JAVA_HOME)" || { echo "✗ no JDK 25 found: set JAVA_HOME to a JDK 25 or install one under /usr/lib/jvm"; exit 1; }
 
@@ -32,12 +34,12 @@ kernels/build/%.fatbin: kernels/%.cu $(wildcard kernels/*.cuh)
 	@mkdir -p kernels/build
 	$(NVCC) -O3 -std=c++17 -Xptxas -v $(GPU_ARCH) -fatbin -o $@ $< 2> kernels/build/$*.ptxas.txt || { cat kernels/build/$*.ptxas.txt; exit 1; }
 
-build: jdk kernels
+build: jdk kernels emulator
 	$(MVN) -q -DskipTests install
 	@echo "✓ build: ./gsae --help"
 
-test: jdk kernels venv
-	$(MVN) install
+test: jdk kernels emulator emulator-planted venv
+	$(MVN) install $(EMU_TEST_FLAGS)
 	$(VENV)/bin/python -m pytest -q python/tests
 
 # The stamp is written last, so an interrupted install is redone; editing pyproject.toml redoes it too.
@@ -64,4 +66,4 @@ dist: build
 
 clean:
 	$(MVN) clean
-	rm -rf kernels/build dist
+	rm -rf kernels/build dist emulator/build

@@ -23,7 +23,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * cuBLAS is column-major; {@link #gemmRowMajorNT} and {@link #gemmRowMajorNN} state the row-major
  * products they compute and how they map.
  */
-final class Cublas implements AutoCloseable {
+final class Cublas implements Gemm {
 
     private static final int OP_N = 0, OP_T = 1;
     private static final Linker LINKER = Linker.nativeLinker();
@@ -91,12 +91,14 @@ final class Cublas implements AutoCloseable {
     }
 
     /** C[rows, cols] = A[rows, inner] · B[cols, inner]ᵀ, all row-major f32 (column-major: Cᵀ = B·Aᵀ, i.e. op(B)=T on B's storage). */
-    void gemmRowMajorNT(long a, long b, long c, int rows, int cols, int inner) {
+    @Override
+    public void gemmRowMajorNT(long a, long b, long c, int rows, int cols, int inner) {
         sgemm(OP_T, OP_N, cols, rows, inner, b, inner, a, inner, c, cols, "C = A·Bᵀ");
     }
 
     /** C[rows, cols] = A[rows, inner] · B[inner, cols], all row-major f32 (column-major: Cᵀ = Bᵀ·Aᵀ). */
-    void gemmRowMajorNN(long a, long b, long c, int rows, int cols, int inner) {
+    @Override
+    public void gemmRowMajorNN(long a, long b, long c, int rows, int cols, int inner) {
         sgemm(OP_N, OP_N, cols, rows, inner, b, cols, a, inner, c, cols, "C = A·B");
     }
 

@@ -12,49 +12,95 @@ import java.util.Locale;
  * The CUDA backend on one device: the fused kernels (or the cuBLAS dense baseline) behind
  * {@link Ops} and a device-resident {@link TrainingStep}. The fused encoder multiplies in bf16 on
  * tensor cores unless {@code -Dgsae.cuda.precision=f32}. Close it to release the device.
+ *
+ * <p>The device is a GPU ordinal ("0", "1", …) or {@value #EMULATED}: the same kernels compiled
+ * for the host and run by the emulated device ({@link EmulatedDevice}), which is only ever used
+ * when named ({@link #open(String, Precision)}, {@code gsae selftest --device emulated}); the
+ * ordinal entries and {@link #unavailableReason()} mean a GPU, so AUTO never picks the emulator.
  */
 public final class CudaBackend implements Backend, AutoCloseable {
 
-    private final CudaContext ctx;
+    /** The device name that selects the emulated device. */
+    public static final String EMULATED = "emulated";
+
+    private final Driver ctx;
     private final Kernels kernels;
     private final Stages.Mode mode;
     private CudaOps ops;
 
-    private CudaBackend(CudaContext ctx, Kernels kernels, Stages.Mode mode) {
+    private CudaBackend(Driver ctx, Kernels kernels, Stages.Mode mode) {
         this.ctx = ctx;
         this.kernels = kernels;
         this.mode = mode;
     }
 
-    /** Null when a CUDA device and the kernels are usable, else one line saying why not. Never throws; probes once. */
+    /** Null when a CUDA GPU and the kernels are usable, else one line saying why not. Never throws; probes once. */
     public static String unavailableReason() {
         return CudaProbe.reason();
     }
 
-    /** Opens the fused backend on device {@code ordinal} in the precision of {@code -Dgsae.cuda.precision} (bf16 by default). */
+    /** Null when {@code device} (an ordinal or {@value #EMULATED}) is usable, else one line saying why not. Never throws. */
+    public static String unavailableReason(String device) {
+        return EMULATED.equals(device) ? EmulatedDevice.unavailableReason() : CudaProbe.reason();
+    }
+
+    /** The device selftest and the CUDA tests use when none is named: {@code -Dgsae.cuda.device} (an ordinal or {@value #EMULATED}), else "0". */
+    public static String defaultDevice() {
+        return System.getProperty("gsae.cuda.device", "0");
+    }
+
+    /** Opens the fused backend on GPU {@code ordinal} in the precision of {@code -Dgsae.cuda.precision} (bf16 by default). */
     public static CudaBackend open(int ordinal) {
         return open(ordinal, precisionProperty());
     }
 
-    /** Opens the fused backend on device {@code ordinal}; IllegalStateException with one clear line on failure. */
+    /** Opens the fused backend on GPU {@code ordinal}; IllegalStateException with one clear line on failure. */
     public static CudaBackend open(int ordinal, Precision precision) {
-        return open(ordinal, precision == Precision.F32 ? Stages.Mode.FUSED_F32 : Stages.Mode.FUSED_BF16);
+        return open(Integer.toString(ordinal), precision);
     }
 
-    /** The dense baseline (cuBLAS through FFM) on device {@code ordinal}. */
+    /** Opens the fused backend on {@code device}: a GPU ordinal or {@value #EMULATED}. */
+    public static CudaBackend open(String device, Precision precision) {
+        return open(device, precision == Precision.F32 ? Stages.Mode.FUSED_F32 : Stages.Mode.FUSED_BF16);
+    }
+
+    /** The dense baseline (cuBLAS through FFM) on GPU {@code ordinal}. */
     public static CudaBackend openDense(int ordinal) {
-        return open(ordinal, Stages.Mode.DENSE);
+        return openDense(Integer.toString(ordinal));
     }
 
-    private static CudaBackend open(int ordinal, Stages.Mode mode) {
-        String why = unavailableReason();
+    /** The dense baseline on {@code device}; on the emulated device host GEMMs stand in for cuBLAS. */
+    public static CudaBackend openDense(String device) {
+        return open(device, Stages.Mode.DENSE);
+    }
+
+    private static CudaBackend open(String device, Stages.Mode mode) {
+        String why = unavailableReason(device);
         if (why != null) throw new IllegalStateException(why);
-        CudaContext ctx = CudaContext.open(ordinal);
+        Driver ctx = EMULATED.equals(device) ? EmulatedDevice.open() : CudaContext.open(ordinal(device));
         try {
             return new CudaBackend(ctx, new Kernels(ctx), mode);
         } catch (RuntimeException e) {
             ctx.close();
             throw e;
+        }
+    }
+
+    /** The backend on an already opened driver (tests: an emulated device of a library of their choice); closing it closes the driver. */
+    static CudaBackend open(Driver driver, Precision precision) {
+        try {
+            return new CudaBackend(driver, new Kernels(driver), precision == Precision.F32 ? Stages.Mode.FUSED_F32 : Stages.Mode.FUSED_BF16);
+        } catch (RuntimeException e) {
+            driver.close();
+            throw e;
+        }
+    }
+
+    private static int ordinal(String device) {
+        try {
+            return Integer.parseInt(device);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("CUDA device must be an ordinal (0, 1, …) or " + EMULATED + ", got " + device);
         }
     }
 
@@ -72,7 +118,7 @@ public final class CudaBackend implements Backend, AutoCloseable {
         return mode == Stages.Mode.DENSE ? "cuda-dense" : "cuda";
     }
 
-    /** "NVIDIA H200 (sm_90, 132 SMs)". */
+    /** "NVIDIA H200 (sm_90, 132 SMs)", or the emulated device and its settings. */
     public String device() {
         return ctx.describe();
     }

@@ -1,25 +1,39 @@
 package gsae.cuda;
 
 import jcuda.NativePointerObject;
+import jcuda.Pointer;
 import jcuda.driver.CUcontext;
 import jcuda.driver.CUdevice;
 import jcuda.driver.CUdevice_attribute;
+import jcuda.driver.CUdeviceptr;
+import jcuda.driver.CUfunction;
+import jcuda.driver.CUmodule;
+import jcuda.driver.CUpointer_attribute;
+import jcuda.driver.CUresult;
 import jcuda.driver.CUstream;
 import jcuda.driver.CUstream_flags;
 import jcuda.driver.JCudaDriver;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
 import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 /**
- * The device, its primary context and the one stream gsae works on. The stream is created
- * blocking, so the synchronous copies and memsets of {@link DeviceBuffer} (legacy stream) stay
- * ordered with the kernels. Every public entry of the backend calls {@link #makeCurrent} first,
- * because a CUDA context is bound per thread.
+ * A GPU through JCuda: the device, its primary context and the one stream gsae works on. The
+ * stream is created blocking, so the synchronous copies and memsets of {@link DeviceBuffer}
+ * (legacy stream) stay ordered with the kernels. Every public entry of the backend calls
+ * {@link #makeCurrent} first, because a CUDA context is bound per thread. Device pointers are
+ * handed out as raw addresses and mapped back to JCuda's CUdeviceptr here.
  */
-final class CudaContext implements AutoCloseable {
+final class CudaContext implements Driver {
 
     /** The oldest compute capability the kernels are built for (sm_80). */
     static final int MIN_MAJOR = 8;
@@ -29,6 +43,9 @@ final class CudaContext implements AutoCloseable {
     final CUstream stream = new CUstream();
     final String deviceName;
     final int major, minor, multiprocessors;
+    private final Map<Long, CUdeviceptr> pointers = new HashMap<>();
+    private final Map<Long, Pointer> pinned = new HashMap<>();
+    private final Map<String, CUmodule> modules = new LinkedHashMap<>();
     private boolean closed;
 
     private CudaContext(int ordinal) {
@@ -54,12 +71,14 @@ final class CudaContext implements AutoCloseable {
         return new CudaContext(ordinal);
     }
 
-    void makeCurrent() {
+    @Override
+    public void makeCurrent() {
         CudaException.check(JCudaDriver.cuCtxSetCurrent(context), "cuCtxSetCurrent");
     }
 
     /** Waits for the stream; asynchronous kernel faults surface here, named by {@code after}. */
-    void sync(String after) {
+    @Override
+    public void sync(String after) {
         CudaException.check(JCudaDriver.cuStreamSynchronize(stream), "cuStreamSynchronize after " + after);
     }
 
@@ -80,8 +99,147 @@ final class CudaContext implements AutoCloseable {
     }
 
     /** "NVIDIA H200 (sm_90, 132 SMs)". */
-    String describe() {
+    @Override
+    public String describe() {
         return deviceName + " (sm_" + major + minor + ", " + multiprocessors + " SMs)";
+    }
+
+    @Override
+    public long allocate(long bytes, String what) {
+        CUdeviceptr ptr = new CUdeviceptr();
+        int result = JCudaDriver.cuMemAlloc(ptr, bytes);
+        if (result == CUresult.CUDA_ERROR_OUT_OF_MEMORY) {
+            long[] free = new long[1], total = new long[1];
+            JCudaDriver.cuMemGetInfo(free, total);
+            throw new CudaException("out of GPU memory: asked for " + bytes + " bytes (" + what + "), " + free[0] + " of " + total[0] + " bytes free");
+        }
+        CudaException.check(result, "cuMemAlloc(" + bytes + " bytes for " + what + ")");
+        long[] address = new long[1];
+        CudaException.check(JCudaDriver.cuPointerGetAttribute(Pointer.to(address), CUpointer_attribute.CU_POINTER_ATTRIBUTE_DEVICE_POINTER, ptr),
+                "cuPointerGetAttribute(DEVICE_POINTER of " + what + ")");
+        pointers.put(address[0], ptr);
+        return address[0];
+    }
+
+    @Override
+    public void free(long address, String what) {
+        CudaException.check(JCudaDriver.cuMemFree(pointer(address)), "cuMemFree(" + what + ")");
+        pointers.remove(address);
+    }
+
+    @Override
+    public void copyIn(long dst, Object array, long bytes, String what) {
+        CudaException.check(JCudaDriver.cuMemcpyHtoD(pointer(dst), host(array), bytes), "cuMemcpyHtoD(" + bytes + " bytes into " + what + ")");
+    }
+
+    @Override
+    public void copyOut(Object array, long src, long bytes, String what) {
+        CudaException.check(JCudaDriver.cuMemcpyDtoH(host(array), pointer(src), bytes), "cuMemcpyDtoH(" + bytes + " bytes from " + what + ")");
+    }
+
+    @Override
+    public void fill32(long dst, int bits, long words, String what) {
+        CudaException.check(JCudaDriver.cuMemsetD32(pointer(dst), bits, words), "cuMemsetD32(" + what + ")");
+    }
+
+    @Override
+    public void zero(long dst, long bytes, String what) {
+        CudaException.check(JCudaDriver.cuMemsetD8(pointer(dst), (byte) 0, bytes), "cuMemsetD8(" + what + ")");
+    }
+
+    @Override
+    public long hostAllocate(long bytes, String what) {
+        Pointer host = new Pointer();
+        CudaException.check(JCudaDriver.cuMemHostAlloc(host, bytes, 0), "cuMemHostAlloc(" + bytes + " bytes for " + what + ")");
+        long address = MemorySegment.ofBuffer(host.getByteBuffer(0, bytes)).address();
+        pinned.put(address, host);
+        return address;
+    }
+
+    @Override
+    public void hostFree(long address) {
+        Pointer host = pinned.remove(address);
+        if (host == null) throw new IllegalArgumentException("no page-locked host memory at 0x" + Long.toHexString(address));
+        CudaException.check(JCudaDriver.cuMemFreeHost(host), "cuMemFreeHost");
+    }
+
+    @Override
+    public void copyInAsync(long dst, long hostSrc, long bytes) {
+        Pointer host = pinned.get(hostSrc);
+        if (host == null) throw new IllegalArgumentException("no page-locked host memory at 0x" + Long.toHexString(hostSrc));
+        CudaException.check(JCudaDriver.cuMemcpyHtoDAsync(pointer(dst), host, bytes, stream), "cuMemcpyHtoDAsync(" + bytes + " bytes)");
+    }
+
+    /** Loads {@code gsae/kernels/<family>.fatbin} from the jar with cuModuleLoadData. */
+    @Override
+    public void loadModule(String family) {
+        CUmodule module = new CUmodule();
+        CudaException.check(JCudaDriver.cuModuleLoadData(module, fatbin(family)), "cuModuleLoadData(" + Kernels.resource(family) + ") on " + describe());
+        modules.put(family, module);
+    }
+
+    @Override
+    public void unloadModules() {
+        for (Map.Entry<String, CUmodule> e : modules.entrySet())
+            CudaException.check(JCudaDriver.cuModuleUnload(e.getValue()), "cuModuleUnload(" + e.getKey() + ")");
+        modules.clear();
+    }
+
+    @Override
+    public Kernel.Launcher launcher(String family, String name) {
+        CUmodule module = modules.get(family);
+        if (module == null) throw new IllegalArgumentException("no kernel family " + family);
+        CUfunction function = new CUfunction();
+        CudaException.check(JCudaDriver.cuModuleGetFunction(function, module, name), "cuModuleGetFunction(" + family + "/" + name + ")");
+        return (gridX, gridY, threads, args) -> {
+            NativePointerObject[] packed = new NativePointerObject[args.length];
+            for (int i = 0; i < args.length; i++) packed[i] = pack(args[i]);
+            CudaException.check(JCudaDriver.cuLaunchKernel(function, gridX, gridY, 1, threads, 1, 1, 0, stream, Pointer.to(packed), null),
+                    "cuLaunchKernel(" + name + ", grid " + gridX + "×" + gridY + ", " + threads + " threads)");
+        };
+    }
+
+    @Override
+    public Gemm gemm() {
+        return new Cublas(streamAddress());
+    }
+
+    private Pointer pack(Object arg) {
+        return switch (arg) {
+            case null -> Pointer.to(new CUdeviceptr());
+            case DeviceBuffer b -> Pointer.to(pointer(b.address()));
+            case Integer v -> Pointer.to(new int[]{v});
+            case Long v -> Pointer.to(new long[]{v});
+            case Float v -> Pointer.to(new float[]{v});
+            case Double v -> Pointer.to(new double[]{v});
+            default -> throw new IllegalArgumentException("cannot pass a " + arg.getClass().getSimpleName() + " to a kernel");
+        };
+    }
+
+    private CUdeviceptr pointer(long address) {
+        CUdeviceptr p = pointers.get(address);
+        if (p == null) throw new IllegalArgumentException("0x" + Long.toHexString(address) + " is not the start of a device buffer of this context");
+        return p;
+    }
+
+    private static Pointer host(Object array) {
+        return switch (array) {
+            case float[] a -> Pointer.to(a);
+            case int[] a -> Pointer.to(a);
+            case long[] a -> Pointer.to(a);
+            case byte[] a -> Pointer.to(a);
+            case double[] a -> Pointer.to(a);
+            default -> throw new IllegalArgumentException("cannot copy a " + array.getClass().getSimpleName());
+        };
+    }
+
+    private static byte[] fatbin(String family) {
+        try (InputStream in = CudaContext.class.getClassLoader().getResourceAsStream(Kernels.resource(family))) {
+            if (in == null) throw new IllegalStateException(Kernels.resource(family) + " is not in the jar: run make kernels (needs nvcc), then rebuild");
+            return in.readAllBytes();
+        } catch (IOException e) {
+            throw new UncheckedIOException(Kernels.resource(family) + ": " + e.getMessage(), e);
+        }
     }
 
     private int attribute(int which) {
@@ -102,6 +260,7 @@ final class CudaContext implements AutoCloseable {
     public void close() {
         if (closed) return;
         closed = true;
+        unloadModules();
         CudaException.check(JCudaDriver.cuStreamDestroy(stream), "cuStreamDestroy");
         CudaException.check(JCudaDriver.cuDevicePrimaryCtxRelease(device), "cuDevicePrimaryCtxRelease");
     }

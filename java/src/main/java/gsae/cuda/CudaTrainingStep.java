@@ -85,20 +85,20 @@ public final class CudaTrainingStep implements TrainingStep {
         Scratch s = stages.scratch;
         DeviceBuffer x = s.get("train.x", bytes);
         stageX = staging(stageX, bytes, "x");
-        stageX.sendAsync(batch.x(), x, stages.ctx);
+        stageX.sendAsync(batch.x(), x);
         DeviceBuffer g = null;
         if (batch.hasGradients()) {
             g = s.get("train.g", bytes);
             stageG = staging(stageG, bytes, "g");
-            stageG.sendAsync(batch.g(), g, stages.ctx);
+            stageG.sendAsync(batch.g(), g);
         }
         return new DeviceBatch(batch.n(), batch.d(), x, g);
     }
 
-    private static PinnedBuffer staging(PinnedBuffer have, long bytes, String what) {
+    private PinnedBuffer staging(PinnedBuffer have, long bytes, String what) {
         if (have != null && have.bytes() >= bytes) return have;
         if (have != null) have.close();
-        return new PinnedBuffer(bytes, "staging " + what);
+        return new PinnedBuffer(stages.ctx, bytes, "staging " + what);
     }
 
     /** dead[i] = since[i] ≥ dead_tokens, counted into counters[1]. */

@@ -1,7 +1,7 @@
 package gsae.cuda;
 
 /**
- * The dense baseline (dense.cu around cuBLAS): Z = (x − b_dec)·W_encᵀ and S = g·W_decᵀ
+ * The dense baseline (dense.cu around cuBLAS, or host GEMMs on the emulated device): Z = (x − b_dec)·W_encᵀ and S = g·W_decᵀ
  * materialised as [N, M] by cublasSgemm, a radix top-k over each full row, and x̂ = A·W_dec with
  * A the dense [N, M] activations. It exists to be measured against the fused path; it allocates
  * O(N·M) where the fused path allocates O(N·k).
@@ -10,12 +10,12 @@ final class DenseForward implements Forward {
 
     private static final int ELEMENT_THREADS = 256, SELECT_THREADS = 256;
 
-    private final Cublas blas;
+    private final Gemm blas;
     private final Scratch scratch;
     private final Kernel centre, select, scatter, addBias;
 
-    DenseForward(CudaContext ctx, Kernels kernels, Scratch scratch) {
-        this.blas = new Cublas(ctx.streamAddress());
+    DenseForward(Driver ctx, Kernels kernels, Scratch scratch) {
+        this.blas = ctx.gemm();
         this.scratch = scratch;
         centre = kernels.get("dense", "centre_rows");
         select = kernels.get("dense", "dense_select");

@@ -9,14 +9,19 @@ import java.util.Map;
  */
 final class Scratch implements AutoCloseable {
 
+    private final Driver driver;
     private final Map<String, DeviceBuffer> buffers = new HashMap<>();
+
+    Scratch(Driver driver) {
+        this.driver = driver;
+    }
 
     /** The buffer called {@code name}, at least {@code bytes} long; its contents are undefined. */
     DeviceBuffer get(String name, long bytes) {
         DeviceBuffer have = buffers.get(name);
         if (have != null && have.bytes() >= bytes) return have;
         if (have != null) have.close();
-        DeviceBuffer fresh = DeviceBuffer.allocate(bytes, name);
+        DeviceBuffer fresh = DeviceBuffer.allocate(driver, bytes, name);
         buffers.put(name, fresh);
         return fresh;
     }

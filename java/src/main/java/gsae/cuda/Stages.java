@@ -6,14 +6,15 @@ package gsae.cuda;
  */
 final class Stages implements AutoCloseable {
 
-    final CudaContext ctx;
-    final Scratch scratch = new Scratch();
+    final Driver ctx;
+    final Scratch scratch;
     final Forward forward;
     final SparseBackward backward;
     final DeviceUpdate update;
 
-    Stages(CudaContext ctx, Kernels kernels, Mode mode) {
+    Stages(Driver ctx, Kernels kernels, Mode mode) {
         this.ctx = ctx;
+        this.scratch = new Scratch(ctx);
         Forward f = null;
         try {
             f = switch (mode) {

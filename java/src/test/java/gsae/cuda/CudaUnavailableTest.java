@@ -15,13 +15,13 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-/** How the backend behaves on a machine without a usable GPU (skipped where one is present). */
+/** How the backend behaves on a machine without a usable GPU (skipped where one is present); the GPU is named ("0") so that -Dgsae.cuda.device does not change what is probed. */
 class CudaUnavailableTest {
 
     @Test
     void reasonIsStableAndOneLineOrNull() {
-        String first = CudaBackend.unavailableReason();
-        assertSame(first, CudaBackend.unavailableReason(), "probed once, answered the same");
+        String first = CudaBackend.unavailableReason("0");
+        assertSame(first, CudaBackend.unavailableReason("0"), "probed once, answered the same");
         if (first != null) {
             assertFalse(first.isBlank());
             assertFalse(first.contains("\n"), first);
@@ -32,26 +32,26 @@ class CudaUnavailableTest {
     void withoutDriverTheReasonNamesIt() {
         String driver = CudaProbe.driverLibrary();
         assumeTrue(driver != null, "libcuda.so.1 is present here");
-        assertEquals(driver, CudaBackend.unavailableReason());
+        assertEquals(driver, CudaBackend.unavailableReason("0"));
         assertTrue(driver.contains("libcuda.so.1"), driver);
     }
 
     @Test
     void openThrowsTheReason() {
-        String why = CudaBackend.unavailableReason();
+        String why = CudaBackend.unavailableReason("0");
         assumeTrue(why != null, "a GPU is usable here");
-        IllegalStateException e = assertThrows(IllegalStateException.class, () -> CudaBackend.open(0));
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> CudaBackend.open("0", Precision.BF16));
         assertEquals(why, e.getMessage());
-        assertThrows(IllegalStateException.class, () -> CudaBackend.openDense(0));
+        assertThrows(IllegalStateException.class, () -> CudaBackend.openDense("0"));
     }
 
     @Test
     void selftestSaysOneLineAndExitsTwo() {
-        String why = CudaBackend.unavailableReason();
+        String why = CudaBackend.unavailableReason("0");
         assumeTrue(why != null, "a GPU is usable here");
         StringWriter out = new StringWriter(), err = new StringWriter();
         CommandLine cl = new CommandLine(new SelftestCommand()).setOut(new PrintWriter(out)).setErr(new PrintWriter(err));
-        int code = cl.execute("--backend", "cuda");
+        int code = cl.execute("--backend", "cuda", "--device", "0");
         assertEquals(2, code);
         assertEquals("", out.toString());
         String text = err.toString().strip();
