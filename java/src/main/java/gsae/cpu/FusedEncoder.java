@@ -6,6 +6,8 @@ import gsae.ops.Params;
 import gsae.ops.Selection;
 
 import java.util.Arrays;
+import java.util.stream.IntStream;
+import java.util.stream.LongStream;
 
 import static gsae.cpu.MicroKernel.ROWS;
 import static gsae.cpu.MicroKernel.WIDTH;
@@ -28,12 +30,24 @@ public final class FusedEncoder {
     /** Row tiles per task: 96 rows of x (and g) at d = 512 are 192 KiB (384 KiB), inside a 1 MiB L2. */
     static final int BLOCK_TILES = 16;
 
+    /** A row keeps at most padded M / CAP_FRACTION candidates; beyond that it is scored in full. */
+    static final int CAP_FRACTION = 8;
+
     private final Workers workers;
+    private final boolean prune;
+    private volatile PruneStats lastStats;
     /** The weight panels of the last call, repacked in place on the next one: O(M·d) not allocated per step. */
     private PackedPanels encPanels, decPanels;
 
+    /** Prunes the gradient projection when β > 0 ({@link ScoreBound}). */
     public FusedEncoder(Workers workers) {
+        this(workers, true);
+    }
+
+    /** With {@code prune} false, β > 0 always computes the full gradient projection (for benchmarks). */
+    public FusedEncoder(Workers workers, boolean prune) {
         this.workers = workers;
+        this.prune = prune;
     }
 
     /** Same contract as {@link gsae.ops.Ops#encodeSelect}. */
@@ -53,8 +67,25 @@ public final class FusedEncoder {
         Selection top = Selection.empty(n, k);
         Selection aux = kAux > 0 ? Selection.empty(n, kAux) : null;
         int blocks = (in.x.tiles() + BLOCK_TILES - 1) / BLOCK_TILES;
-        workers.forEach(blocks, block -> encodeBlock(in, block, top, aux));
+        if (!prune || !ScoreBound.applies(beta, d)) {
+            workers.forEach(blocks, block -> encodeBlock(in, block, top, aux));
+            lastStats = null;
+            return new Encoded(top, aux);
+        }
+        ScoreBound bound = ScoreBound.of(workers, p.wDec(), m, b.g(), n, d, beta, enc.count);
+        int cap = Math.min(padded, Math.max(4 * (k + kAux), padded / CAP_FRACTION));
+        boolean[] full = new boolean[n];
+        long[] scored = new long[blocks], products = new long[blocks];
+        workers.forEach(blocks, block -> pruneBlock(in, bound, cap, block, top, aux, full, scored, products));
+        int[] rest = IntStream.range(0, n).filter(r -> full[r]).toArray();
+        if (rest.length > 0) encodeRows(in, rest, top, aux);
+        lastStats = new PruneStats(n, m, rest.length, LongStream.of(scored).sum(), LongStream.of(products).sum());
         return new Encoded(top, aux);
+    }
+
+    /** What pruning did in the last call, or null when that call did not prune (β ≤ 0 or pruning off). */
+    public PruneStats lastStats() {
+        return lastStats;
     }
 
     /**
@@ -91,6 +122,55 @@ public final class FusedEncoder {
             best.write(row - firstTile * ROWS, top, row);
             if (bestDead != null) bestDead.write(row - firstTile * ROWS, aux, row);
         }
+    }
+
+    /**
+     * The pruned path for one block: the x-side tiles feed {@link Candidates}, then {@link SparseScores}
+     * scores the survivors. Rows the bound cannot serve are flagged in full for {@link #encodeRows}.
+     */
+    private static void pruneBlock(Inputs in, ScoreBound bound, int cap, int block, Selection top, Selection aux,
+                                   boolean[] full, long[] scored, long[] products) {
+        int n = in.x.rows, d = in.x.depth;
+        int firstTile = block * BLOCK_TILES, endTile = Math.min(in.x.tiles(), firstTile + BLOCK_TILES);
+        int row0 = firstTile * ROWS, rows = Math.min(n, endTile * ROWS) - row0;
+        Candidates c = new Candidates(rows, row0, top.k(), aux == null ? 0 : aux.k(), cap, in.bias, in.latent, in.dead, bound);
+        float[] zTile = new float[ROWS * WIDTH];
+        for (int panel = 0; panel < in.enc.count; panel++) {
+            for (int t = firstTile; t < endTile; t++) {
+                MicroKernel.tile(in.x.data, t * ROWS * d, d, in.enc.data, in.enc.offset(panel), d, zTile);
+                c.collect(zTile, panel * WIDTH, Math.min(ROWS, n - t * ROWS), (t - firstTile) * ROWS);
+            }
+        }
+        for (int r = 0; r < rows; r++) c.finish(r);
+        RowTopK best = new RowTopK(rows, top.k());
+        RowTopK bestDead = aux != null ? new RowTopK(rows, aux.k()) : null;
+        products[block] = SparseScores.score(c, rows, row0, in.g, in.dec, in.beta, in.dead, best, bestDead);
+        for (int r = 0; r < rows; r++) {
+            if (c.full[r]) {
+                full[row0 + r] = true;
+                continue;
+            }
+            scored[block] += c.count[r];
+            best.write(r, top, row0 + r);
+            if (bestDead != null) bestDead.write(r, aux, row0 + r);
+        }
+    }
+
+    /** The unpruned path for the given batch rows only, written into those rows of top (and aux). */
+    private void encodeRows(Inputs in, int[] rows, Selection top, Selection aux) {
+        Inputs sub = new Inputs(in.x.gather(rows), in.enc, in.g.gather(rows), in.dec, in.beta, in.bias, in.latent, in.dead);
+        Selection subTop = Selection.empty(rows.length, top.k());
+        Selection subAux = aux != null ? Selection.empty(rows.length, aux.k()) : null;
+        workers.forEach((sub.x.tiles() + BLOCK_TILES - 1) / BLOCK_TILES, block -> encodeBlock(sub, block, subTop, subAux));
+        for (int i = 0; i < rows.length; i++) {
+            copyRow(subTop, i, top, rows[i]);
+            if (aux != null) copyRow(subAux, i, aux, rows[i]);
+        }
+    }
+
+    private static void copyRow(Selection from, int fromRow, Selection to, int toRow) {
+        System.arraycopy(from.indices(), fromRow * from.k(), to.indices(), toRow * to.k(), from.k());
+        System.arraycopy(from.values(), fromRow * from.k(), to.values(), toRow * to.k(), from.k());
     }
 
     /** Checks encode-select's arguments and returns kAux = min(auxK, #dead), 0 without dead flags. */
