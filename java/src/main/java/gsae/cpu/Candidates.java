@@ -9,35 +9,37 @@ import static gsae.cpu.MicroKernel.SPECIES;
 import static gsae.cpu.MicroKernel.WIDTH;
 
 /**
- * The first pass of the pruned encode-select over one block of rows: from the x-side tiles alone it
- * keeps each row's k largest z (and k_aux largest dead z) and the latents whose upper bound
- * ({@link ScoreBound}) reaches the running threshold, which only rises, so no latent that the final
- * threshold keeps is dropped. {@link #finish} then applies the final thresholds, or marks the row to
- * be scored in full. Candidates of a row are kept in ascending latent order.
+ * The first pass of the pruned encode-select over one block of rows. From the x-side tiles alone it
+ * stores the dot products (z before the bias), keeps each row's k largest z (and k_aux largest dead z) and marks, per vector of
+ * {@link MicroKernel#LANES} latents, the lanes whose upper bound ({@link ScoreBound}) reaches the
+ * running threshold; that threshold only rises, so no lane the final one keeps is left unmarked.
+ * {@link #finish} applies the final thresholds, or marks every real latent of a row the bound cannot
+ * serve ({@link #full}).
  */
 final class Candidates {
 
-    private final int cap;
-    private final float[] bias;     // [panels·WIDTH] b_enc, zero-padded
+    /** b_enc, zero-padded.   [panels·WIDTH] */
+    final float[] bias;
     private final boolean[] latentMask; // [panels·WIDTH] true for i < M
-    private final boolean[] dead;   // [panels·WIDTH] dead flags, all false without AuxK
-    private final float[] norm;     // [panels·WIDTH] n̄_i
-    private final float[] growth;   // [N] A_r, NaN = score in full
-    private final int firstRow;     // batch row of block row 0
+    private final boolean[] dead;       // [panels·WIDTH] dead flags, all false without AuxK
+    private final float[] norm;         // [panels·WIDTH] n̄_i
+    private final float[] growth;       // [N] A_r, NaN = score in full
+    private final int firstRow;         // batch row of block row 0
     private final RowTopK byZ, deadByZ;
-    private final float[] zLanes = new float[LANES], ubLanes = new float[LANES];
+    private final float[] zLanes = new float[LANES];
 
-    /** Latent, z and upper bound of each candidate.   [rows, cap] */
-    final int[] latent;
-    final float[] z, ub;
-    /** Candidates held per row.   [rows] */
-    final int[] count;
-    /** True where the row falls back to the full computation.   [rows] */
+    /** Latents per row (padded M) and vectors of LANES latents per row. */
+    final int padded, vectors;
+    /** (x − b_dec)·W_encᵀ of every block row and latent; z = acc + b_enc.   [rows, padded] */
+    final float[] acc;
+    /** Bit l of mask[r·vectors + v]: latent v·LANES + l of row r is to be scored.   [rows, vectors] */
+    final long[] mask;
+    /** True where the row is scored in full: fewer than k (or k_aux) positive z, or a large β‖g‖.   [rows] */
     final boolean[] full;
 
-    Candidates(int rows, int firstRow, int k, int kAux, int cap, float[] bias, boolean[] latentMask,
-               boolean[] dead, ScoreBound bound) {
-        this.cap = cap;
+    /** acc and mask are scratch space of at least rows·padded and rows·vectors elements. */
+    Candidates(int rows, int firstRow, int k, int kAux, float[] bias, boolean[] latentMask, boolean[] dead,
+               ScoreBound bound, float[] acc, long[] mask) {
         this.bias = bias;
         this.latentMask = latentMask;
         this.dead = dead;
@@ -46,10 +48,10 @@ final class Candidates {
         this.firstRow = firstRow;
         this.byZ = new RowTopK(rows, k);
         this.deadByZ = kAux > 0 ? new RowTopK(rows, kAux) : null;
-        latent = new int[rows * cap];
-        z = new float[rows * cap];
-        ub = new float[rows * cap];
-        count = new int[rows];
+        this.padded = bias.length;
+        this.vectors = padded / LANES;
+        this.acc = acc;
+        this.mask = mask;
         full = new boolean[rows];
         for (int r = 0; r < rows; r++) full[r] = Float.isNaN(growth[firstRow + r]);
     }
@@ -68,8 +70,10 @@ final class Candidates {
             VectorMask<Float> deadLanes = VectorMask.fromArray(SPECIES, dead, latent0);
             for (int r = 0; r < rows; r++) {
                 int row = blockRow + r;
+                FloatVector av = FloatVector.fromArray(SPECIES, accTile, r * WIDTH + half * LANES);
+                av.intoArray(acc, row * padded + latent0);
                 if (full[row]) continue;
-                FloatVector zv = FloatVector.fromArray(SPECIES, accTile, r * WIDTH + half * LANES).add(b);
+                FloatVector zv = av.add(b);
                 long top = zv.compare(VectorOperators.GE, byZ.threshold(row)).and(valid).toLong();
                 long aux = deadByZ == null ? 0L : zv.compare(VectorOperators.GE, deadByZ.threshold(row)).and(deadLanes).toLong();
                 if ((top | aux) != 0L) zv.intoArray(zLanes, 0);
@@ -81,57 +85,46 @@ final class Candidates {
                     int lane = Long.numberOfTrailingZeros(rest);
                     deadByZ.offer(row, zLanes[lane], zLanes[lane], latent0 + lane);
                 }
-                FloatVector ubv = zv.mul(n.fma(growth[firstRow + row], 1f)).mul(ScoreBound.SLACK);
-                long keep = ubv.compare(VectorOperators.GE, byZ.threshold(row)).and(valid).toLong();
-                if (deadByZ != null) keep |= ubv.compare(VectorOperators.GE, deadByZ.threshold(row)).and(deadLanes).toLong();
-                if (keep != 0L) append(row, keep, zv, ubv, latent0);
+                mask[row * vectors + latent0 / LANES] = keep(zv, n, growth[firstRow + row], valid, deadLanes, row);
             }
         }
     }
 
-    private void append(int row, long lanes, FloatVector zv, FloatVector ubv, int latent0) {
-        if (count[row] + Long.bitCount(lanes) > cap) {
-            full[row] = true;
-            return;
-        }
-        zv.intoArray(zLanes, 0);
-        ubv.intoArray(ubLanes, 0);
-        int at = row * cap + count[row];
-        for (long rest = lanes; rest != 0L; rest &= rest - 1, at++) {
-            int lane = Long.numberOfTrailingZeros(rest);
-            latent[at] = latent0 + lane;
-            z[at] = zLanes[lane];
-            ub[at] = ubLanes[lane];
-        }
-        count[row] = at - row * cap;
+    /** Lanes with ub = z·(1 + A·n̄)·SLACK ≥ the row's threshold, or dead with ub ≥ its dead threshold. */
+    private long keep(FloatVector zv, FloatVector n, float growthRow, VectorMask<Float> valid, VectorMask<Float> deadLanes, int row) {
+        FloatVector ub = zv.mul(n.fma(growthRow, 1f)).mul(ScoreBound.SLACK);
+        long keep = ub.compare(VectorOperators.GE, byZ.threshold(row)).and(valid).toLong();
+        if (deadByZ != null) keep |= ub.compare(VectorOperators.GE, deadByZ.threshold(row)).and(deadLanes).toLong();
+        return keep;
+    }
+
+    /** Fraction of the block's (row, vector) pairs with a mark, after {@link #finish} on every row. */
+    double markedFraction(int rows) {
+        long marked = 0;
+        for (int at = 0; at < rows * vectors; at++) if (mask[at] != 0L) marked++;
+        return marked / ((double) rows * vectors);
     }
 
     /**
-     * Applies the row's final thresholds τ (k-th largest z) and τ_aux: keeps the candidates with
-     * ub ≥ τ, or dead with ub ≥ τ_aux. A row with τ ≤ 0 (fewer than k positive z), or τ_aux ≤ 0, is
-     * marked {@link #full}, as is one whose candidates overflowed.
+     * Applies the row's final thresholds τ (k-th largest z) and τ_aux to its marks. A row with τ ≤ 0
+     * (fewer than k positive z) or τ_aux ≤ 0 becomes {@link #full}; a full row has every real latent marked.
      */
     void finish(int row) {
-        if (full[row]) return;
-        float tau = byZ.threshold(row), tauAux = deadByZ == null ? Float.POSITIVE_INFINITY : deadByZ.threshold(row);
-        if (!(tau > 0f) || !(tauAux > 0f)) {
-            full[row] = true;
-            return;
+        if (!full[row]) {
+            float tau = byZ.threshold(row), tauAux = deadByZ == null ? Float.POSITIVE_INFINITY : deadByZ.threshold(row);
+            full[row] = !(tau > 0f) || !(tauAux > 0f);
         }
-        int base = row * cap, kept = base;
-        for (int c = base; c < base + count[row]; c++) {
-            if (ub[c] >= tau || (dead[latent[c]] && ub[c] >= tauAux)) {
-                latent[kept] = latent[c];
-                z[kept] = z[c];
-                ub[kept] = ub[c];
-                kept++;
+        for (int v = 0; v < vectors; v++) {
+            int at = row * vectors + v, latent0 = v * LANES;
+            VectorMask<Float> valid = VectorMask.fromArray(SPECIES, latentMask, latent0);
+            if (full[row]) {
+                mask[at] = valid.toLong();
+            } else if (mask[at] != 0L) {
+                FloatVector zv = FloatVector.fromArray(SPECIES, acc, row * padded + latent0).add(FloatVector.fromArray(SPECIES, bias, latent0));
+                FloatVector n = FloatVector.fromArray(SPECIES, norm, latent0);
+                VectorMask<Float> deadLanes = VectorMask.fromArray(SPECIES, dead, latent0);
+                mask[at] &= keep(zv, n, growth[firstRow + row], valid, deadLanes, row);
             }
         }
-        count[row] = kept - base;
-    }
-
-    /** Start of row's candidates in {@link #latent}, {@link #z}. */
-    int start(int row) {
-        return row * cap;
     }
 }

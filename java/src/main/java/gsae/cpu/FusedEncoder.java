@@ -6,9 +6,9 @@ import gsae.ops.Params;
 import gsae.ops.Selection;
 
 import java.util.Arrays;
-import java.util.stream.IntStream;
 import java.util.stream.LongStream;
 
+import static gsae.cpu.MicroKernel.LANES;
 import static gsae.cpu.MicroKernel.ROWS;
 import static gsae.cpu.MicroKernel.WIDTH;
 
@@ -30,12 +30,15 @@ public final class FusedEncoder {
     /** Row tiles per task: 96 rows of x (and g) at d = 512 are 192 KiB (384 KiB), inside a 1 MiB L2. */
     static final int BLOCK_TILES = 16;
 
-    /** A row keeps at most padded M / CAP_FRACTION candidates; beyond that it is scored in full. */
-    static final int CAP_FRACTION = 8;
+    /** A block whose marked (row, vector) pairs exceed this fraction is scored in full: the sampled product would not pay. */
+    static final double DENSE_BLOCK = 0.5;
 
     private final Workers workers;
     private final boolean prune;
+    private final double denseBlock;
     private volatile PruneStats lastStats;
+    /** Per worker thread: the pruned path's z block (3 MiB at the reference shape) is reused, not reallocated per block. */
+    private final ThreadLocal<Scratch> scratch = ThreadLocal.withInitial(Scratch::new);
     /** The weight panels of the last call, repacked in place on the next one: O(M·d) not allocated per step. */
     private PackedPanels encPanels, decPanels;
 
@@ -46,8 +49,14 @@ public final class FusedEncoder {
 
     /** With {@code prune} false, β > 0 always computes the full gradient projection (for benchmarks). */
     public FusedEncoder(Workers workers, boolean prune) {
+        this(workers, prune, DENSE_BLOCK);
+    }
+
+    /** As {@link #FusedEncoder(Workers, boolean)} with another block threshold (tests: 0 = every block dense, 1 = none). */
+    FusedEncoder(Workers workers, boolean prune, double denseBlock) {
         this.workers = workers;
         this.prune = prune;
+        this.denseBlock = denseBlock;
     }
 
     /** Same contract as {@link gsae.ops.Ops#encodeSelect}. */
@@ -73,13 +82,9 @@ public final class FusedEncoder {
             return new Encoded(top, aux);
         }
         ScoreBound bound = ScoreBound.of(workers, p.wDec(), m, b.g(), n, d, beta, enc.count);
-        int cap = Math.min(padded, Math.max(4 * (k + kAux), padded / CAP_FRACTION));
-        boolean[] full = new boolean[n];
-        long[] scored = new long[blocks], products = new long[blocks];
-        workers.forEach(blocks, block -> pruneBlock(in, bound, cap, block, top, aux, full, scored, products));
-        int[] rest = IntStream.range(0, n).filter(r -> full[r]).toArray();
-        if (rest.length > 0) encodeRows(in, rest, top, aux);
-        lastStats = new PruneStats(n, m, rest.length, LongStream.of(scored).sum(), LongStream.of(products).sum());
+        long[] full = new long[blocks], scored = new long[blocks], products = new long[blocks];
+        workers.forEach(blocks, block -> pruneBlock(in, bound, block, top, aux, full, scored, products));
+        lastStats = new PruneStats(n, m, padded / LANES, LongStream.of(full).sum(), LongStream.of(scored).sum(), LongStream.of(products).sum());
         return new Encoded(top, aux);
     }
 
@@ -126,14 +131,16 @@ public final class FusedEncoder {
 
     /**
      * The pruned path for one block: the x-side tiles feed {@link Candidates}, then {@link SparseScores}
-     * scores the survivors. Rows the bound cannot serve are flagged in full for {@link #encodeRows}.
+     * scores the marked lanes; counts full rows, scored pairs and vector products into the block's slots.
      */
-    private static void pruneBlock(Inputs in, ScoreBound bound, int cap, int block, Selection top, Selection aux,
-                                   boolean[] full, long[] scored, long[] products) {
-        int n = in.x.rows, d = in.x.depth;
+    private void pruneBlock(Inputs in, ScoreBound bound, int block, Selection top, Selection aux,
+                            long[] full, long[] scored, long[] products) {
+        int n = in.x.rows, d = in.x.depth, padded = in.bias.length;
         int firstTile = block * BLOCK_TILES, endTile = Math.min(in.x.tiles(), firstTile + BLOCK_TILES);
         int row0 = firstTile * ROWS, rows = Math.min(n, endTile * ROWS) - row0;
-        Candidates c = new Candidates(rows, row0, top.k(), aux == null ? 0 : aux.k(), cap, in.bias, in.latent, in.dead, bound);
+        Scratch scratch = this.scratch.get().fit(rows * padded, rows * (padded / LANES));
+        Candidates c = new Candidates(rows, row0, top.k(), aux == null ? 0 : aux.k(), in.bias, in.latent, in.dead, bound,
+                scratch.z, scratch.mask);
         float[] zTile = new float[ROWS * WIDTH];
         for (int panel = 0; panel < in.enc.count; panel++) {
             for (int t = firstTile; t < endTile; t++) {
@@ -144,33 +151,53 @@ public final class FusedEncoder {
         for (int r = 0; r < rows; r++) c.finish(r);
         RowTopK best = new RowTopK(rows, top.k());
         RowTopK bestDead = aux != null ? new RowTopK(rows, aux.k()) : null;
-        products[block] = SparseScores.score(c, rows, row0, in.g, in.dec, in.beta, in.dead, best, bestDead);
-        for (int r = 0; r < rows; r++) {
-            if (c.full[r]) {
-                full[row0 + r] = true;
-                continue;
+        if (c.markedFraction(rows) > denseBlock) {
+            scoreDense(in, c, firstTile, endTile, best, bestDead);
+            full[block] = rows;
+            scored[block] = (long) rows * in.enc.columns;
+            products[block] = (long) rows * c.vectors;
+        } else {
+            products[block] = new SparseScores().score(c, rows, row0, in.g, in.dec, in.beta, in.dead, best, bestDead);
+            for (int r = 0; r < rows; r++) {
+                if (c.full[r]) full[block]++;
+                for (int v = 0; v < c.vectors; v++) scored[block] += Long.bitCount(c.mask[r * c.vectors + v]);
             }
-            scored[block] += c.count[r];
+        }
+        for (int r = 0; r < rows; r++) {
             best.write(r, top, row0 + r);
             if (bestDead != null) bestDead.write(r, aux, row0 + r);
         }
     }
 
-    /** The unpruned path for the given batch rows only, written into those rows of top (and aux). */
-    private void encodeRows(Inputs in, int[] rows, Selection top, Selection aux) {
-        Inputs sub = new Inputs(in.x.gather(rows), in.enc, in.g.gather(rows), in.dec, in.beta, in.bias, in.latent, in.dead);
-        Selection subTop = Selection.empty(rows.length, top.k());
-        Selection subAux = aux != null ? Selection.empty(rows.length, aux.k()) : null;
-        workers.forEach((sub.x.tiles() + BLOCK_TILES - 1) / BLOCK_TILES, block -> encodeBlock(sub, block, subTop, subAux));
-        for (int i = 0; i < rows.length; i++) {
-            copyRow(subTop, i, top, rows[i]);
-            if (aux != null) copyRow(subAux, i, aux, rows[i]);
+    /**
+     * The unpruned second half of {@link #encodeBlock} for a block whose marks cover too much to pay:
+     * the g-side tiles against the stored x-side ones, through the same {@link TileSelector}.
+     */
+    private static void scoreDense(Inputs in, Candidates c, int firstTile, int endTile, RowTopK best, RowTopK bestDead) {
+        int n = in.x.rows, d = in.x.depth;
+        TileSelector selector = new TileSelector(in.beta, in.bias, in.latent, in.dead);
+        float[] zTile = new float[ROWS * WIDTH], gTile = new float[ROWS * WIDTH];
+        for (int panel = 0; panel < in.enc.count; panel++) {
+            for (int t = firstTile; t < endTile; t++) {
+                int row0 = t * ROWS, tileRows = Math.min(ROWS, n - row0), blockRow = (t - firstTile) * ROWS;
+                for (int r = 0; r < tileRows; r++)
+                    System.arraycopy(c.acc, (blockRow + r) * c.padded + panel * WIDTH, zTile, r * WIDTH, WIDTH);
+                MicroKernel.tile(in.g.data, row0 * d, d, in.dec.data, in.dec.offset(panel), d, gTile);
+                selector.select(zTile, gTile, panel * WIDTH, tileRows, blockRow, best, bestDead);
+            }
         }
     }
 
-    private static void copyRow(Selection from, int fromRow, Selection to, int toRow) {
-        System.arraycopy(from.indices(), fromRow * from.k(), to.indices(), toRow * to.k(), from.k());
-        System.arraycopy(from.values(), fromRow * from.k(), to.values(), toRow * to.k(), from.k());
+    /** A worker's z and mask arrays for {@link Candidates}, grown when a call needs more. */
+    private static final class Scratch {
+        float[] z = new float[0];
+        long[] mask = new long[0];
+
+        Scratch fit(int zLength, int maskLength) {
+            if (z.length < zLength) z = new float[zLength];
+            if (mask.length < maskLength) mask = new long[maskLength];
+            return this;
+        }
     }
 
     /** Checks encode-select's arguments and returns kAux = min(auxK, #dead), 0 without dead flags. */

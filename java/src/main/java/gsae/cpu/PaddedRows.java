@@ -51,13 +51,6 @@ final class PaddedRows {
         return new PaddedRows(out, columns, depth);
     }
 
-    /** The given rows of this, in that order, as new padded rows. */
-    PaddedRows gather(int[] which) {
-        float[] out = new float[paddedLength(which.length, depth)];
-        for (int i = 0; i < which.length; i++) System.arraycopy(data, which[i] * depth, out, i * depth, depth);
-        return new PaddedRows(out, which.length, depth);
-    }
-
     private static int paddedLength(int rows, int depth) {
         long size = (long) (rows + ROWS - 1) / ROWS * ROWS * depth;
         if (size > Integer.MAX_VALUE - 8) throw new IllegalArgumentException("operand too large: " + rows + " × " + depth);

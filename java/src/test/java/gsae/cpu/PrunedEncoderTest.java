@@ -47,27 +47,32 @@ class PrunedEncoderTest {
         Batch b = mixedRows(seed + 1, p, n, k, beta);
         boolean[] dead = deadFraction > 0 ? EncodeCheck.dead(seed + 2, m, deadFraction) : null;
 
-        Encoded pruned, unpruned;
-        PruneStats stats;
+        Encoded pruned = null, unpruned;
+        PruneStats sparseStats = null;
         try (Workers workers = new Workers(2)) {
-            FusedEncoder encoder = new FusedEncoder(workers);
-            pruned = encoder.encodeSelect(p, b, beta, k, dead, auxK);
-            stats = encoder.lastStats();
             unpruned = new FusedEncoder(workers, false).encodeSelect(p, b, beta, k, dead, auxK);
+            for (double denseBlock : new double[]{1, FusedEncoder.DENSE_BLOCK, 0}) { // sparse pass only, as shipped, dense only
+                FusedEncoder encoder = new FusedEncoder(workers, true, denseBlock);
+                pruned = encoder.encodeSelect(p, b, beta, k, dead, auxK);
+                PruneStats stats = encoder.lastStats();
+                assertNotNull(stats, "beta > 0 prunes");
+                if (denseBlock == 1) sparseStats = stats;
+                assertSame(unpruned.top(), pruned.top(), "top, dense block threshold " + denseBlock);
+                if (unpruned.aux() == null) assertNull(pruned.aux(), "aux");
+                else assertSame(unpruned.aux(), pruned.aux(), "aux, dense block threshold " + denseBlock);
+                if (denseBlock == 0) assertEquals(n, stats.fullRows(), "every block dense: " + stats);
+            }
         }
-        assertSame(unpruned.top(), pruned.top(), "top");
-        if (unpruned.aux() == null) assertNull(pruned.aux(), "aux");
-        else assertSame(unpruned.aux(), pruned.aux(), "aux");
 
         Encoded want = REFERENCE.encodeSelect(p, b, beta, k, dead, auxK);
         EncodeCheck.Scores scores = EncodeCheck.Scores.of(p, b, beta);
         EncodeCheck.assertMatches(want.top(), pruned.top(), scores, null, "top");
         if (want.aux() != null) EncodeCheck.assertMatches(want.aux(), pruned.aux(), scores, dead, "aux");
 
-        assertNotNull(stats, "beta > 0 prunes");
         int mustFallBack = k > rareFirst ? 3 : 2; // rows 1, 2 (huge g) and row 0 (x = b_dec) when k > 3
-        assertTrue(stats.fullRows() >= mustFallBack, "x = b_dec and huge-g rows fall back, got " + stats);
-        assertTrue(stats.survivorFraction() <= 1.0 && stats.scored() >= 0, stats.toString());
+        assertTrue(sparseStats.fullRows() >= mustFallBack, "x = b_dec and huge-g rows fall back, got " + sparseStats);
+        assertTrue(sparseStats.scored() >= sparseStats.fullRows() * m + (n - sparseStats.fullRows()) * k
+                && sparseStats.scored() <= (long) n * m, "each pruned row scores at least its k, full rows all M: " + sparseStats);
     }
 
     /** At a size where pruning has room, most pairs are skipped and the selection is still the same. */
