@@ -30,7 +30,7 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The full fused training step at the reference configuration with the exact pruning of issue #14
- * ("pruned", β = 1), without it ("unpruned", β = 1) and at β = 0, side by side, on a fresh SAE with
+ * ("pruned", at β = {@link #beta}), without it ("unpruned", same β) and at β = 0 ("beta0"), side by side, on a fresh SAE with
  * random data ("random", as {@link StepBench}) or on a trained checkpoint with N tokens of its shards
  * ("trained": -p checkpoint=DIR -p shards=PATH, gradients scaled by the checkpoint's grad_scale as the
  * trainer does, dead-latent counters as saved, so AuxK runs as it would in training). At teardown it
@@ -58,6 +58,10 @@ public class PruneBench {
     @Param({""})
     public String shards;
 
+    /** β of the pruned and unpruned variants. */
+    @Param({"1"})
+    public float beta;
+
     @Param({"2048"})
     public int tokens;
 
@@ -71,7 +75,7 @@ public class PruneBench {
 
     @Setup(Level.Trial)
     public void setUp() {
-        float beta = variant.equals("beta0") ? 0f : 1f;
+        float beta = variant.equals("beta0") ? 0f : this.beta;
         SaeConfig cfg;
         TrainState state;
         if (data.equals("random")) {
@@ -102,7 +106,7 @@ public class PruneBench {
     public void tearDown() {
         PruneStats s = ((FastOps) backend.ops()).lastPruneStats();
         if (s != null)
-            System.out.printf("prune-stats data=%s survivors=%.4f work=%.4f fullRows=%d/%d%n", data, s.survivorFraction(), s.workFraction(), s.fullRows(), s.rows());
+            System.out.printf("prune-stats data=%s beta=%s survivors=%.4f work=%.4f fullRows=%d/%d%n", data, beta, s.survivorFraction(), s.workFraction(), s.fullRows(), s.rows());
         training.close();
         backend.close();
     }

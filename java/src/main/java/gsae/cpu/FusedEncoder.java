@@ -23,6 +23,13 @@ import static gsae.cpu.MicroKernel.WIDTH;
  * accumulators and spill), then {@link TileSelector} merges them into the rows' {@link RowTopK}.
  * β = 0 runs the same loop with the g-side pass skipped. A row's result is the same for any
  * number of workers: its dot products are fixed FMA chains and its latents arrive in ascending order.
+ *
+ * <p>β &gt; 0 is pruned exactly unless built with prune = false (issue #14): a block first runs the
+ * x-side tiles alone through {@link Candidates}, which keeps them and marks the lanes that
+ * {@link ScoreBound}'s bound cannot rule out, then {@link SparseScores} computes s only for marked
+ * (row, latent-vector) pairs; a block whose marks cover more than {@link #DENSE_BLOCK} of its vectors
+ * runs the g-side tiles in full instead ({@link #scoreDense}). Either way the heaps are offered a
+ * superset of the k best with bit-identical scores, so the selection is the unpruned one, bit for bit.
  * One instance serves one caller at a time: it repacks its panels in place on every call.
  */
 public final class FusedEncoder {
@@ -33,11 +40,19 @@ public final class FusedEncoder {
     /** A block whose marked (row, vector) pairs exceed this fraction is scored in full: the sampled product would not pay. */
     static final double DENSE_BLOCK = 0.5;
 
+    /**
+     * When a pruned call finds that pruning would not pay (its marks cover more than the block threshold
+     * overall), the next PROBE_EVERY − 1 calls with β &gt; 0 skip the first pass and run unpruned, then one
+     * probes again: consecutive training steps see similar data. Only speed depends on this, never the result.
+     */
+    static final int PROBE_EVERY = 16;
+
     private final Workers workers;
     private final boolean prune;
+    private int skipCalls;
     private final double denseBlock;
     private volatile PruneStats lastStats;
-    /** Per worker thread: the pruned path's z block (3 MiB at the reference shape) is reused, not reallocated per block. */
+    /** Per worker thread: the pruned path's x-side block (3 MiB at the reference shape), reused rather than reallocated per block. */
     private final ThreadLocal<Scratch> scratch = ThreadLocal.withInitial(Scratch::new);
     /** The weight panels of the last call, repacked in place on the next one: O(M·d) not allocated per step. */
     private PackedPanels encPanels, decPanels;
@@ -76,19 +91,26 @@ public final class FusedEncoder {
         Selection top = Selection.empty(n, k);
         Selection aux = kAux > 0 ? Selection.empty(n, kAux) : null;
         int blocks = (in.x.tiles() + BLOCK_TILES - 1) / BLOCK_TILES;
-        if (!prune || !ScoreBound.applies(beta, d)) {
+        boolean pruning = prune && ScoreBound.applies(beta, d);
+        if (!pruning) lastStats = null;
+        if (!pruning || skipCalls > 0) {
+            if (pruning) skipCalls--;
             workers.forEach(blocks, block -> encodeBlock(in, block, top, aux));
-            lastStats = null;
             return new Encoded(top, aux);
         }
         ScoreBound bound = ScoreBound.of(workers, p.wDec(), m, b.g(), n, d, beta, enc.count);
         long[] full = new long[blocks], scored = new long[blocks], products = new long[blocks];
         workers.forEach(blocks, block -> pruneBlock(in, bound, block, top, aux, full, scored, products));
-        lastStats = new PruneStats(n, m, padded / LANES, LongStream.of(full).sum(), LongStream.of(scored).sum(), LongStream.of(products).sum());
+        PruneStats stats = new PruneStats(n, m, padded / LANES, LongStream.of(full).sum(), LongStream.of(scored).sum(), LongStream.of(products).sum());
+        if (stats.workFraction() > denseBlock) skipCalls = PROBE_EVERY - 1;
+        lastStats = stats;
         return new Encoded(top, aux);
     }
 
-    /** What pruning did in the last call, or null when that call did not prune (β ≤ 0 or pruning off). */
+    /**
+     * What pruning did in the last call that pruned; null when the last call could not prune (β ≤ 0,
+     * or pruning off). A call skipped because pruning did not pay ({@link #PROBE_EVERY}) leaves it as it was.
+     */
     public PruneStats lastStats() {
         return lastStats;
     }
@@ -188,7 +210,7 @@ public final class FusedEncoder {
         }
     }
 
-    /** A worker's z and mask arrays for {@link Candidates}, grown when a call needs more. */
+    /** A worker's x-side block and mark arrays for {@link Candidates}, grown when a call needs more. */
     private static final class Scratch {
         float[] z = new float[0];
         long[] mask = new long[0];

@@ -128,6 +128,29 @@ class PrunedEncoderTest {
         }
     }
 
+    /**
+     * Where pruning does not pay (‖g‖ ≈ 3 at d = 16: every vector marked), a reused encoder probes once, runs the
+     * next PROBE_EVERY − 1 calls unpruned, then probes again; its selections stay those of the unpruned path.
+     */
+    @Test
+    void skipsPruningWhereItDoesNotPayAndProbesAgain() {
+        Params p = EncodeCheck.params(12, 16, 256);
+        Batch b = EncodeCheck.batch(13, 40, 16);
+        try (Workers workers = new Workers(1)) {
+            FusedEncoder reused = new FusedEncoder(workers);
+            Selection want = new FusedEncoder(workers, false).encodeSelect(p, b, 1f, 4, null, 0).top();
+            PruneStats first = null;
+            for (int call = 0; call <= FusedEncoder.PROBE_EVERY; call++) {
+                assertSame(want, reused.encodeSelect(p, b, 1f, 4, null, 0).top(), "call " + call);
+                PruneStats stats = reused.lastStats();
+                if (call == 0) first = stats;
+                else if (call < FusedEncoder.PROBE_EVERY) assertTrue(stats == first, "call " + call + " skipped pruning");
+                else assertTrue(stats != first, "call " + call + " probed again");
+            }
+            assertTrue(first.workFraction() > FusedEncoder.DENSE_BLOCK, "the case must be one where pruning does not pay: " + first);
+        }
+    }
+
     /** Without pruning, or at β = 0, there is nothing to report. */
     @Test
     void statsOnlyWhenPruning() {
