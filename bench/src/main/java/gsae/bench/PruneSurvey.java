@@ -47,7 +47,7 @@ public final class PruneSurvey {
                 FusedEncoder encoder = new FusedEncoder(workers, true);
                 encoder.encodeSelect(p, b, beta, k, null, 0);
                 PruneStats s = encoder.lastStats();
-                System.out.printf("%s beta=%s survivors=%.4f work=%.4f fullRows=%d/%d%n", name, beta, s.survivorFraction(), s.workFraction(), s.fullRows(), s.rows());
+                System.out.printf("%s beta=%s survivors=%.4f work=%.4f fullRows=%d denseRows=%d of %d%n", name, beta, s.survivorFraction(), s.workFraction(), s.fullRows(), s.denseRows(), s.rows());
             }
         }
         int d = p.d(), m = p.m(), rows = 32;

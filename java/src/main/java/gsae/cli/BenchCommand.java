@@ -91,8 +91,8 @@ public final class BenchCommand implements Callable<Integer> {
             pruned = b.ops() instanceof FastOps fast ? fast.lastPruneStats() : null;
         }
         report(spec.commandLine().getOut(), name, workers, seconds);
-        if (pruned != null) spec.commandLine().getOut().printf("pruning: %.2f%% of (token, latent) pairs survive, %.2f%% of the gradient projection's work, %d of %d tokens in full%n",
-                100 * pruned.survivorFraction(), 100 * pruned.workFraction(), pruned.fullRows(), pruned.rows()).flush();
+        if (pruned != null) spec.commandLine().getOut().printf("pruning: %.2f%% of (token, latent) pairs survive, %.2f%% of the gradient projection's work, %d of %d tokens scored densely%n",
+                100 * pruned.survivorFraction(), 100 * pruned.workFraction(), pruned.denseRows(), pruned.rows()).flush();
         reportMemory(spec.commandLine().getOut(), before, after);
         return 0;
     }

@@ -85,24 +85,12 @@ final class Candidates {
                     int lane = Long.numberOfTrailingZeros(rest);
                     deadByZ.offer(row, zLanes[lane], zLanes[lane], latent0 + lane);
                 }
-                mask[row * vectors + latent0 / LANES] = keep(zv, n, growth[firstRow + row], valid, deadLanes, row);
+                FloatVector ub = zv.mul(n.fma(growth[firstRow + row], 1f)).mul(ScoreBound.SLACK);
+                long keep = ub.compare(VectorOperators.GE, byZ.threshold(row)).and(valid).toLong();
+                if (deadByZ != null) keep |= ub.compare(VectorOperators.GE, deadByZ.threshold(row)).and(deadLanes).toLong();
+                mask[row * vectors + latent0 / LANES] = keep;
             }
         }
-    }
-
-    /** Lanes with ub = z·(1 + A·n̄)·SLACK ≥ the row's threshold, or dead with ub ≥ its dead threshold. */
-    private long keep(FloatVector zv, FloatVector n, float growthRow, VectorMask<Float> valid, VectorMask<Float> deadLanes, int row) {
-        FloatVector ub = zv.mul(n.fma(growthRow, 1f)).mul(ScoreBound.SLACK);
-        long keep = ub.compare(VectorOperators.GE, byZ.threshold(row)).and(valid).toLong();
-        if (deadByZ != null) keep |= ub.compare(VectorOperators.GE, deadByZ.threshold(row)).and(deadLanes).toLong();
-        return keep;
-    }
-
-    /** Fraction of the block's (row, vector) pairs with a mark, after {@link #finish} on every row. */
-    double markedFraction(int rows) {
-        long marked = 0;
-        for (int at = 0; at < rows * vectors; at++) if (mask[at] != 0L) marked++;
-        return marked / ((double) rows * vectors);
     }
 
     /**
@@ -110,10 +98,8 @@ final class Candidates {
      * (fewer than k positive z) or τ_aux ≤ 0 becomes {@link #full}; a full row has every real latent marked.
      */
     void finish(int row) {
-        if (!full[row]) {
-            float tau = byZ.threshold(row), tauAux = deadByZ == null ? Float.POSITIVE_INFINITY : deadByZ.threshold(row);
-            full[row] = !(tau > 0f) || !(tauAux > 0f);
-        }
+        float tau = byZ.threshold(row), tauAux = deadByZ == null ? Float.POSITIVE_INFINITY : deadByZ.threshold(row);
+        if (!(tau > 0f) || !(tauAux > 0f)) full[row] = true;
         for (int v = 0; v < vectors; v++) {
             int at = row * vectors + v, latent0 = v * LANES;
             VectorMask<Float> valid = VectorMask.fromArray(SPECIES, latentMask, latent0);
@@ -122,8 +108,10 @@ final class Candidates {
             } else if (mask[at] != 0L) {
                 FloatVector zv = FloatVector.fromArray(SPECIES, acc, row * padded + latent0).add(FloatVector.fromArray(SPECIES, bias, latent0));
                 FloatVector n = FloatVector.fromArray(SPECIES, norm, latent0);
-                VectorMask<Float> deadLanes = VectorMask.fromArray(SPECIES, dead, latent0);
-                mask[at] &= keep(zv, n, growth[firstRow + row], valid, deadLanes, row);
+                FloatVector ub = zv.mul(n.fma(growth[firstRow + row], 1f)).mul(ScoreBound.SLACK);
+                long keep = ub.compare(VectorOperators.GE, tau).and(valid).toLong();
+                if (deadByZ != null) keep |= ub.compare(VectorOperators.GE, tauAux).and(VectorMask.fromArray(SPECIES, dead, latent0)).toLong();
+                mask[at] &= keep; // the same ub as in collect, against the final thresholds
             }
         }
     }

@@ -38,7 +38,7 @@ public final class FusedEncoder {
     static final int BLOCK_TILES = 16;
 
     /** A block whose marked (row, vector) pairs exceed this fraction is scored in full: the sampled product would not pay. */
-    static final double DENSE_BLOCK = 0.5;
+    static final double DENSE_BLOCK = 0.2;
 
     /**
      * When a pruned call finds that pruning would not pay (its marks cover more than the block threshold
@@ -99,9 +99,10 @@ public final class FusedEncoder {
             return new Encoded(top, aux);
         }
         ScoreBound bound = ScoreBound.of(workers, p.wDec(), m, b.g(), n, d, beta, enc.count);
-        long[] full = new long[blocks], scored = new long[blocks], products = new long[blocks];
-        workers.forEach(blocks, block -> pruneBlock(in, bound, block, top, aux, full, scored, products));
-        PruneStats stats = new PruneStats(n, m, padded / LANES, LongStream.of(full).sum(), LongStream.of(scored).sum(), LongStream.of(products).sum());
+        long[] full = new long[blocks], dense = new long[blocks], scored = new long[blocks], products = new long[blocks];
+        workers.forEach(blocks, block -> pruneBlock(in, bound, block, top, aux, full, dense, scored, products));
+        PruneStats stats = new PruneStats(n, m, padded / LANES, LongStream.of(full).sum(), LongStream.of(dense).sum(),
+                LongStream.of(scored).sum(), LongStream.of(products).sum());
         if (stats.workFraction() > denseBlock) skipCalls = PROBE_EVERY - 1;
         lastStats = stats;
         return new Encoded(top, aux);
@@ -153,10 +154,11 @@ public final class FusedEncoder {
 
     /**
      * The pruned path for one block: the x-side tiles feed {@link Candidates}, then {@link SparseScores}
-     * scores the marked lanes; counts full rows, scored pairs and vector products into the block's slots.
+     * scores the marked lanes, or {@link #scoreDense} every lane where that would not pay; counts full rows,
+     * rows scored densely, marked pairs and marked (row, vector) pairs into the block's slots.
      */
     private void pruneBlock(Inputs in, ScoreBound bound, int block, Selection top, Selection aux,
-                            long[] full, long[] scored, long[] products) {
+                            long[] full, long[] dense, long[] scored, long[] products) {
         int n = in.x.rows, d = in.x.depth, padded = in.bias.length;
         int firstTile = block * BLOCK_TILES, endTile = Math.min(in.x.tiles(), firstTile + BLOCK_TILES);
         int row0 = firstTile * ROWS, rows = Math.min(n, endTile * ROWS) - row0;
@@ -173,17 +175,19 @@ public final class FusedEncoder {
         for (int r = 0; r < rows; r++) c.finish(r);
         RowTopK best = new RowTopK(rows, top.k());
         RowTopK bestDead = aux != null ? new RowTopK(rows, aux.k()) : null;
-        if (c.markedFraction(rows) > denseBlock) {
-            scoreDense(in, c, firstTile, endTile, best, bestDead);
-            full[block] = rows;
-            scored[block] = (long) rows * in.enc.columns;
-            products[block] = (long) rows * c.vectors;
-        } else {
-            products[block] = new SparseScores().score(c, rows, row0, in.g, in.dec, in.beta, in.dead, best, bestDead);
-            for (int r = 0; r < rows; r++) {
-                if (c.full[r]) full[block]++;
-                for (int v = 0; v < c.vectors; v++) scored[block] += Long.bitCount(c.mask[r * c.vectors + v]);
+        for (int r = 0; r < rows; r++) {
+            if (c.full[r]) full[block]++;
+            for (int v = 0; v < c.vectors; v++) {
+                long marks = c.mask[r * c.vectors + v];
+                scored[block] += Long.bitCount(marks);
+                if (marks != 0L) products[block]++;
             }
+        }
+        if (products[block] > denseBlock * rows * c.vectors) {
+            scoreDense(in, c, firstTile, endTile, best, bestDead);
+            dense[block] = rows;
+        } else {
+            new SparseScores().score(c, rows, row0, in.g, in.dec, in.beta, in.dead, best, bestDead);
         }
         for (int r = 0; r < rows; r++) {
             best.write(r, top, row0 + r);

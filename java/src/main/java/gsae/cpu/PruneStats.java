@@ -3,22 +3,28 @@ package gsae.cpu;
 /**
  * What the pruned encode-select did in one call (issue #14), for benchmarks.
  *
- * @param rows     tokens in the batch (N)
- * @param latents  M
- * @param vectors  vectors of {@link MicroKernel#LANES} latents per row, the unit of the sampled product
- * @param fullRows rows scored in full: fewer than k (or k_aux) positive z, or a large β‖g‖
- * @param scored   (row, latent) pairs whose s was computed and offered, full rows included
- * @param products (row, vector) products computed, full rows included
+ * @param rows      tokens in the batch (N)
+ * @param latents   M
+ * @param vectors   vectors of {@link MicroKernel#LANES} latents per row, the unit of the sampled product
+ * @param fullRows  rows the bound cannot serve (fewer than k or k_aux positive z, or a large β‖g‖): all M marked
+ * @param denseRows rows whose block's marks covered too much for the sampled product, scored by the dense tiles
+ * @param marked    (row, latent) pairs that survive the bound, full rows counted whole
+ * @param products  (row, vector) pairs with a survivor: the sampled product's work
  */
-public record PruneStats(long rows, long latents, long vectors, long fullRows, long scored, long products) {
+public record PruneStats(long rows, long latents, long vectors, long fullRows, long denseRows, long marked, long products) {
 
-    /** Fraction of the N·M (row, latent) pairs that survived pruning. */
+    /** Fraction of the N·M (row, latent) pairs that survive the bound. */
     public double survivorFraction() {
-        return scored / ((double) rows * latents);
+        return marked / ((double) rows * latents);
     }
 
-    /** The gradient projection's work against the unpruned one: (row, vector) products over N·vectors. */
+    /** The sampled product's work against the full gradient projection: (row, vector) products over N·vectors. */
     public double workFraction() {
         return products / ((double) rows * vectors);
+    }
+
+    /** Fraction of the rows whose gradient projection ran in full (dense tiles). */
+    public double denseFraction() {
+        return denseRows / (double) rows;
     }
 }

@@ -60,7 +60,7 @@ class PrunedEncoderTest {
                 assertSame(unpruned.top(), pruned.top(), "top, dense block threshold " + denseBlock);
                 if (unpruned.aux() == null) assertNull(pruned.aux(), "aux");
                 else assertSame(unpruned.aux(), pruned.aux(), "aux, dense block threshold " + denseBlock);
-                if (denseBlock == 0) assertEquals(n, stats.fullRows(), "every block dense: " + stats);
+                if (denseBlock == 0) assertEquals(n, stats.denseRows(), "every block dense: " + stats);
             }
         }
 
@@ -71,8 +71,8 @@ class PrunedEncoderTest {
 
         int mustFallBack = k > rareFirst ? 3 : 2; // rows 1, 2 (huge g) and row 0 (x = b_dec) when k > 3
         assertTrue(sparseStats.fullRows() >= mustFallBack, "x = b_dec and huge-g rows fall back, got " + sparseStats);
-        assertTrue(sparseStats.scored() >= sparseStats.fullRows() * m + (n - sparseStats.fullRows()) * k
-                && sparseStats.scored() <= (long) n * m, "each pruned row scores at least its k, full rows all M: " + sparseStats);
+        assertTrue(sparseStats.marked() >= sparseStats.fullRows() * m + (n - sparseStats.fullRows()) * k
+                && sparseStats.marked() <= (long) n * m, "each pruned row scores at least its k, full rows all M: " + sparseStats);
     }
 
     /** At a size where pruning has room, most pairs are skipped and the selection is still the same. */
@@ -87,6 +87,7 @@ class PrunedEncoderTest {
             Encoded pruned = encoder.encodeSelect(p, b, 1f, k, null, 0);
             PruneStats stats = encoder.lastStats();
             assertEquals(0, stats.fullRows(), stats.toString());
+            assertEquals(0, stats.denseRows(), "little to score: every block takes the sparse pass, " + stats);
             assertTrue(stats.survivorFraction() < 0.05, "expected under 5 % of pairs scored, got " + stats);
             assertSame(new FusedEncoder(workers, false).encodeSelect(p, b, 1f, k, null, 0).top(), pruned.top(), "top");
         }
@@ -120,9 +121,10 @@ class PrunedEncoderTest {
         }
         Batch b = new Batch(2, d, x, g);
         try (Workers workers = new Workers(1)) {
-            FusedEncoder encoder = new FusedEncoder(workers);
+            FusedEncoder encoder = new FusedEncoder(workers, true, 1); // the sparse pass, whatever the marks cover
             Encoded pruned = encoder.encodeSelect(p, b, 1f, k, null, 0);
             assertEquals(0, encoder.lastStats().fullRows(), "both rows are pruned, not scored in full");
+            assertEquals(0, encoder.lastStats().denseRows(), "both rows go through the sparse pass");
             assertArrayEquals(new int[]{0, 10, 11, 12, 0, 10, 11, 12}, pruned.top().indices());
             assertSame(new FusedEncoder(workers, false).encodeSelect(p, b, 1f, k, null, 0).top(), pruned.top(), "top");
         }
