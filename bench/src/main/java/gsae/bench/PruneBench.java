@@ -44,7 +44,8 @@ import java.util.concurrent.TimeUnit;
 @Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "-Xmx8g"})
 public class PruneBench {
 
-    @Param({"random", "trained"})
+    /** "random", or "trained" with checkpoint and shards given (-p data=random,trained -p checkpoint=… -p shards=…). */
+    @Param({"random"})
     public String data;
 
     @Param({"pruned", "unpruned", "beta0"})
