@@ -30,8 +30,15 @@ final class Candidates {
 
     /** Latents per row (padded M) and vectors of LANES latents per row. */
     final int padded, vectors;
-    /** (x − b_dec)·W_encᵀ of every block row and latent; z = acc + b_enc.   [rows, padded] */
+    /**
+     * (x − b_dec)·W_encᵀ per block row and latent, z = acc + b_enc: every lane with {@link #storeAll},
+     * else only the marked vectors and the rows full from the start.   [rows, padded]
+     */
     final float[] acc;
+    /** Whether {@link #acc} is written whole (for a block that may be scored densely) or only where marked. */
+    final boolean storeAll;
+    /** Set when a row became full only in {@link #finish} while acc was not written whole: its acc is incomplete. */
+    boolean incomplete;
     /** Bit l of mask[r·vectors + v]: latent v·LANES + l of row r is to be scored.   [rows, vectors] */
     final long[] mask;
     /** True where the row is scored in full: fewer than k (or k_aux) positive z, or a large β‖g‖.   [rows] */
@@ -39,7 +46,8 @@ final class Candidates {
 
     /** acc and mask are scratch space of at least rows·padded and rows·vectors elements. */
     Candidates(int rows, int firstRow, int k, int kAux, float[] bias, boolean[] latentMask, boolean[] dead,
-               ScoreBound bound, float[] acc, long[] mask) {
+               ScoreBound bound, float[] acc, long[] mask, boolean storeAll) {
+        this.storeAll = storeAll;
         this.bias = bias;
         this.latentMask = latentMask;
         this.dead = dead;
@@ -71,7 +79,7 @@ final class Candidates {
             for (int r = 0; r < rows; r++) {
                 int row = blockRow + r;
                 FloatVector av = FloatVector.fromArray(SPECIES, accTile, r * WIDTH + half * LANES);
-                av.intoArray(acc, row * padded + latent0);
+                if (full[row] || storeAll) av.intoArray(acc, row * padded + latent0);
                 if (full[row]) continue;
                 FloatVector zv = av.add(b);
                 long top = zv.compare(VectorOperators.GE, byZ.threshold(row)).and(valid).toLong();
@@ -89,6 +97,7 @@ final class Candidates {
                 long keep = ub.compare(VectorOperators.GE, byZ.threshold(row)).and(valid).toLong();
                 if (deadByZ != null) keep |= ub.compare(VectorOperators.GE, deadByZ.threshold(row)).and(deadLanes).toLong();
                 mask[row * vectors + latent0 / LANES] = keep;
+                if (keep != 0L && !storeAll) av.intoArray(acc, row * padded + latent0);
             }
         }
     }
@@ -99,7 +108,10 @@ final class Candidates {
      */
     void finish(int row) {
         float tau = byZ.threshold(row), tauAux = deadByZ == null ? Float.POSITIVE_INFINITY : deadByZ.threshold(row);
-        if (!(tau > 0f) || !(tauAux > 0f)) full[row] = true;
+        if (!full[row] && (!(tau > 0f) || !(tauAux > 0f))) {
+            full[row] = true;
+            incomplete |= !storeAll;
+        }
         for (int v = 0; v < vectors; v++) {
             int at = row * vectors + v, latent0 = v * LANES;
             VectorMask<Float> valid = VectorMask.fromArray(SPECIES, latentMask, latent0);

@@ -49,8 +49,14 @@ public final class FusedEncoder {
 
     private final Workers workers;
     private final boolean prune;
-    private int skipCalls;
     private final double denseBlock;
+    private int skipCalls;
+    /**
+     * Whether the next pruned call keeps the whole x-side block, so that a block scored densely copies it:
+     * true while pruning is not known to pay (the first call, each probe); after a call where it paid only
+     * the marked vectors are kept and a dense block recomputes its x-side tiles.
+     */
+    private boolean storeAll = true;
     private volatile PruneStats lastStats;
     /** Per worker thread: the pruned path's x-side block (3 MiB at the reference shape), reused rather than reallocated per block. */
     private final ThreadLocal<Scratch> scratch = ThreadLocal.withInitial(Scratch::new);
@@ -100,10 +106,13 @@ public final class FusedEncoder {
         }
         ScoreBound bound = ScoreBound.of(workers, p.wDec(), m, b.g(), n, d, beta, enc.count);
         long[] full = new long[blocks], dense = new long[blocks], scored = new long[blocks], products = new long[blocks];
-        workers.forEach(blocks, block -> pruneBlock(in, bound, block, top, aux, full, dense, scored, products));
+        boolean storeAll = this.storeAll;
+        workers.forEach(blocks, block -> pruneBlock(in, bound, storeAll, block, top, aux, full, dense, scored, products));
         PruneStats stats = new PruneStats(n, m, padded / LANES, LongStream.of(full).sum(), LongStream.of(dense).sum(),
                 LongStream.of(scored).sum(), LongStream.of(products).sum());
-        if (stats.workFraction() > denseBlock) skipCalls = PROBE_EVERY - 1;
+        boolean pays = stats.workFraction() <= denseBlock;
+        if (!pays) skipCalls = PROBE_EVERY - 1;
+        this.storeAll = !pays;
         lastStats = stats;
         return new Encoded(top, aux);
     }
@@ -157,14 +166,14 @@ public final class FusedEncoder {
      * scores the marked lanes, or {@link #scoreDense} every lane where that would not pay; counts full rows,
      * rows scored densely, marked pairs and marked (row, vector) pairs into the block's slots.
      */
-    private void pruneBlock(Inputs in, ScoreBound bound, int block, Selection top, Selection aux,
+    private void pruneBlock(Inputs in, ScoreBound bound, boolean storeAll, int block, Selection top, Selection aux,
                             long[] full, long[] dense, long[] scored, long[] products) {
         int n = in.x.rows, d = in.x.depth, padded = in.bias.length;
         int firstTile = block * BLOCK_TILES, endTile = Math.min(in.x.tiles(), firstTile + BLOCK_TILES);
         int row0 = firstTile * ROWS, rows = Math.min(n, endTile * ROWS) - row0;
         Scratch scratch = this.scratch.get().fit(rows * padded, rows * (padded / LANES));
         Candidates c = new Candidates(rows, row0, top.k(), aux == null ? 0 : aux.k(), in.bias, in.latent, in.dead, bound,
-                scratch.z, scratch.mask);
+                scratch.z, scratch.mask, storeAll);
         float[] zTile = new float[ROWS * WIDTH];
         for (int panel = 0; panel < in.enc.count; panel++) {
             for (int t = firstTile; t < endTile; t++) {
@@ -183,7 +192,7 @@ public final class FusedEncoder {
                 if (marks != 0L) products[block]++;
             }
         }
-        if (products[block] > denseBlock * rows * c.vectors) {
+        if (products[block] > denseBlock * rows * c.vectors || c.incomplete) {
             scoreDense(in, c, firstTile, endTile, best, bestDead);
             dense[block] = rows;
         } else {
@@ -197,7 +206,8 @@ public final class FusedEncoder {
 
     /**
      * The unpruned second half of {@link #encodeBlock} for a block whose marks cover too much to pay:
-     * the g-side tiles against the stored x-side ones, through the same {@link TileSelector}.
+     * the g-side tiles against the x-side ones (copied when kept whole, else computed again), through
+     * the same {@link TileSelector}.
      */
     private static void scoreDense(Inputs in, Candidates c, int firstTile, int endTile, RowTopK best, RowTopK bestDead) {
         int n = in.x.rows, d = in.x.depth;
@@ -206,8 +216,12 @@ public final class FusedEncoder {
         for (int panel = 0; panel < in.enc.count; panel++) {
             for (int t = firstTile; t < endTile; t++) {
                 int row0 = t * ROWS, tileRows = Math.min(ROWS, n - row0), blockRow = (t - firstTile) * ROWS;
-                for (int r = 0; r < tileRows; r++)
-                    System.arraycopy(c.acc, (blockRow + r) * c.padded + panel * WIDTH, zTile, r * WIDTH, WIDTH);
+                if (c.storeAll) {
+                    for (int r = 0; r < tileRows; r++)
+                        System.arraycopy(c.acc, (blockRow + r) * c.padded + panel * WIDTH, zTile, r * WIDTH, WIDTH);
+                } else {
+                    MicroKernel.tile(in.x.data, row0 * d, d, in.enc.data, in.enc.offset(panel), d, zTile);
+                }
                 MicroKernel.tile(in.g.data, row0 * d, d, in.dec.data, in.dec.offset(panel), d, gTile);
                 selector.select(zTile, gTile, panel * WIDTH, tileRows, blockRow, best, bestDead);
             }

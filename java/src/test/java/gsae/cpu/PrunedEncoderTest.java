@@ -61,6 +61,11 @@ class PrunedEncoderTest {
                 if (unpruned.aux() == null) assertNull(pruned.aux(), "aux");
                 else assertSame(unpruned.aux(), pruned.aux(), "aux, dense block threshold " + denseBlock);
                 if (denseBlock == 0) assertEquals(n, stats.denseRows(), "every block dense: " + stats);
+                // A second call: where the first paid, only marked vectors of the x-side block are kept and
+                // a block that must be scored densely (here row 0's, with fewer than k positive z) recomputes it.
+                Encoded again = encoder.encodeSelect(p, b, beta, k, dead, auxK);
+                assertSame(unpruned.top(), again.top(), "top, second call, dense block threshold " + denseBlock);
+                if (unpruned.aux() != null) assertSame(unpruned.aux(), again.aux(), "aux, second call, dense block threshold " + denseBlock);
             }
         }
 
