@@ -105,11 +105,11 @@ public final class FusedEncoder {
             return new Encoded(top, aux);
         }
         ScoreBound bound = ScoreBound.of(workers, p.wDec(), m, b.g(), n, d, beta, enc.count);
-        long[] full = new long[blocks], dense = new long[blocks], scored = new long[blocks], products = new long[blocks];
+        long[] full = new long[blocks], dense = new long[blocks], marked = new long[blocks], products = new long[blocks];
         boolean storeAll = this.storeAll;
-        workers.forEach(blocks, block -> pruneBlock(in, bound, storeAll, block, top, aux, full, dense, scored, products));
+        workers.forEach(blocks, block -> pruneBlock(in, bound, storeAll, block, top, aux, full, dense, marked, products));
         PruneStats stats = new PruneStats(n, m, padded / LANES, LongStream.of(full).sum(), LongStream.of(dense).sum(),
-                LongStream.of(scored).sum(), LongStream.of(products).sum());
+                LongStream.of(marked).sum(), LongStream.of(products).sum());
         boolean pays = stats.workFraction() <= denseBlock;
         if (!pays) skipCalls = PROBE_EVERY - 1;
         this.storeAll = !pays;
@@ -167,13 +167,13 @@ public final class FusedEncoder {
      * rows scored densely, marked pairs and marked (row, vector) pairs into the block's slots.
      */
     private void pruneBlock(Inputs in, ScoreBound bound, boolean storeAll, int block, Selection top, Selection aux,
-                            long[] full, long[] dense, long[] scored, long[] products) {
+                            long[] full, long[] dense, long[] marked, long[] products) {
         int n = in.x.rows, d = in.x.depth, padded = in.bias.length;
         int firstTile = block * BLOCK_TILES, endTile = Math.min(in.x.tiles(), firstTile + BLOCK_TILES);
         int row0 = firstTile * ROWS, rows = Math.min(n, endTile * ROWS) - row0;
         Scratch scratch = this.scratch.get().fit(rows * padded, rows * (padded / LANES));
         Candidates c = new Candidates(rows, row0, top.k(), aux == null ? 0 : aux.k(), in.bias, in.latent, in.dead, bound,
-                scratch.z, scratch.mask, storeAll);
+                scratch.acc, scratch.mask, storeAll);
         float[] zTile = new float[ROWS * WIDTH];
         for (int panel = 0; panel < in.enc.count; panel++) {
             for (int t = firstTile; t < endTile; t++) {
@@ -188,7 +188,7 @@ public final class FusedEncoder {
             if (c.full[r]) full[block]++;
             for (int v = 0; v < c.vectors; v++) {
                 long marks = c.mask[r * c.vectors + v];
-                scored[block] += Long.bitCount(marks);
+                marked[block] += Long.bitCount(marks);
                 if (marks != 0L) products[block]++;
             }
         }
@@ -230,11 +230,11 @@ public final class FusedEncoder {
 
     /** A worker's x-side block and mark arrays for {@link Candidates}, grown when a call needs more. */
     private static final class Scratch {
-        float[] z = new float[0];
+        float[] acc = new float[0];
         long[] mask = new long[0];
 
-        Scratch fit(int zLength, int maskLength) {
-            if (z.length < zLength) z = new float[zLength];
+        Scratch fit(int accLength, int maskLength) {
+            if (acc.length < accLength) acc = new float[accLength];
             if (mask.length < maskLength) mask = new long[maskLength];
             return this;
         }
