@@ -3,6 +3,9 @@ package gsae.cli;
 import gsae.config.BackendKind;
 import gsae.config.SaeConfig;
 import gsae.config.UserError;
+import gsae.cpu.CpuBackend;
+import gsae.cpu.FastOps;
+import gsae.cpu.PruneStats;
 import gsae.ops.Backend;
 import gsae.ops.Batch;
 import gsae.ops.Params;
@@ -48,6 +51,9 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--dense", description = "The dense CPU baseline (same as --backend dense).")
     boolean dense;
 
+    @Option(names = "--no-prune", description = "With --backend cpu and beta > 0: compute the full gradient projection instead of pruning it exactly (issue #14), to measure the gain.")
+    boolean noPrune;
+
     @Option(names = "--steps", defaultValue = "20", description = "Timed steps (default: ${DEFAULT-VALUE}).")
     int steps;
 
@@ -64,13 +70,15 @@ public final class BenchCommand implements Callable<Integer> {
     public Integer call() {
         if (steps < 1) throw new UserError("--steps must be ≥ 1, got " + steps);
         if (warmupSteps < 0) throw new UserError("--warmup-steps must be ≥ 0, got " + warmupSteps);
+        if (noPrune && (dense || backend != BackendKind.CPU)) throw new UserError("--no-prune needs --backend cpu (the fused CPU path), got --backend " + backend + (dense ? " --dense" : ""));
         SaeConfig cfg = SaeConfig.of(d, latents, k, beta);
         int workers = threads != null ? threads : Runtime.getRuntime().availableProcessors();
         Batch data = randomBatch();
         double[] seconds = new double[steps];
         String name;
         MemoryUse before, after;
-        try (Backend b = Backends.choose(dense ? Backends.denseOf(backend) : backend, workers, System.err);
+        PruneStats pruned;
+        try (Backend b = noPrune ? CpuBackend.fast(workers, false) : Backends.choose(dense ? Backends.denseOf(backend) : backend, workers, System.err);
              TrainingStep step = b.open(cfg, TrainState.fresh(Params.init(d, latents, seed, new float[d])))) {
             for (int i = 0; i < warmupSteps; i++) step.step(data, 1e-4f);
             before = MemoryUse.now();
@@ -81,8 +89,11 @@ public final class BenchCommand implements Callable<Integer> {
             }
             name = b.name();
             after = MemoryUse.now();
+            pruned = b.ops() instanceof FastOps fast ? fast.lastPruneStats() : null;
         }
         report(spec.commandLine().getOut(), name, workers, seconds);
+        if (pruned != null) spec.commandLine().getOut().printf("pruning: %.2f%% of (token, latent) pairs survive, %.2f%% of the gradient projection's work, %d of %d tokens scored densely%n",
+                100 * pruned.survivorFraction(), 100 * pruned.workFraction(), pruned.denseRows(), pruned.rows()).flush();
         reportMemory(spec.commandLine().getOut(), before, after);
         return 0;
     }

@@ -27,7 +27,12 @@ public final class CpuBackend implements Backend {
 
     /** The fused Vector-API path on {@code threads} workers. */
     public static CpuBackend fast(int threads) {
-        FastOps ops = new FastOps(threads);
+        return fast(threads, true);
+    }
+
+    /** The fused path, with the exact pruning of the gradient projection on or off (issue #14). */
+    public static CpuBackend fast(int threads, boolean prune) {
+        FastOps ops = new FastOps(threads, prune);
         return new CpuBackend("cpu", ops, ops::close);
     }
 

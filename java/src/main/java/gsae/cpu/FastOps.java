@@ -22,8 +22,13 @@ public final class FastOps implements Ops, AutoCloseable {
     private final AdamUpdate update;
 
     public FastOps(int threads) {
+        this(threads, true);
+    }
+
+    /** With {@code prune} false, β > 0 computes the full gradient projection (the unpruned path, for benchmarks). */
+    public FastOps(int threads, boolean prune) {
         this.workers = new Workers(threads);
-        this.encoder = new FusedEncoder(workers);
+        this.encoder = new FusedEncoder(workers, prune);
         this.decoder = new SparseDecoder(workers);
         this.backward = new SparseBackward(workers);
         this.update = new AdamUpdate(workers);
@@ -54,6 +59,11 @@ public final class FastOps implements Ops, AutoCloseable {
     @Override
     public void update(Params p, Params grads, Params m, Params v, float lr, long t) {
         update.update(p, grads, m, v, lr, t);
+    }
+
+    /** What pruning did in the last encode-select, or null when it did not prune. */
+    public PruneStats lastPruneStats() {
+        return encoder.lastStats();
     }
 
     /** Stops the worker threads. */

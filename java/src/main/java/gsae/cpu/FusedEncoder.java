@@ -6,7 +6,9 @@ import gsae.ops.Params;
 import gsae.ops.Selection;
 
 import java.util.Arrays;
+import java.util.stream.LongStream;
 
+import static gsae.cpu.MicroKernel.LANES;
 import static gsae.cpu.MicroKernel.ROWS;
 import static gsae.cpu.MicroKernel.WIDTH;
 
@@ -21,6 +23,13 @@ import static gsae.cpu.MicroKernel.WIDTH;
  * accumulators and spill), then {@link TileSelector} merges them into the rows' {@link RowTopK}.
  * β = 0 runs the same loop with the g-side pass skipped. A row's result is the same for any
  * number of workers: its dot products are fixed FMA chains and its latents arrive in ascending order.
+ *
+ * <p>β &gt; 0 is pruned exactly unless built with prune = false (issue #14): a block first runs the
+ * x-side tiles alone through {@link Candidates}, which keeps them and marks the lanes that
+ * {@link ScoreBound}'s bound cannot rule out, then {@link SparseScores} computes s only for marked
+ * (row, latent-vector) pairs; a block whose marks cover more than {@link #DENSE_BLOCK} of its vectors
+ * runs the g-side tiles in full instead ({@link #scoreDense}). Either way the heaps are offered a
+ * superset of the k best with bit-identical scores, so the selection is the unpruned one, bit for bit.
  * One instance serves one caller at a time: it repacks its panels in place on every call.
  */
 public final class FusedEncoder {
@@ -28,12 +37,47 @@ public final class FusedEncoder {
     /** Row tiles per task: 96 rows of x (and g) at d = 512 are 192 KiB (384 KiB), inside a 1 MiB L2. */
     static final int BLOCK_TILES = 16;
 
+    /** A block whose marked (row, vector) pairs exceed this fraction is scored in full: the sampled product would not pay. */
+    static final double DENSE_BLOCK = 0.2;
+
+    /**
+     * When a pruned call finds that pruning would not pay (its marks cover more than the block threshold
+     * overall), the next PROBE_EVERY − 1 calls with β &gt; 0 skip the first pass and run unpruned, then one
+     * probes again: consecutive training steps see similar data. Only speed depends on this, never the result.
+     */
+    static final int PROBE_EVERY = 16;
+
     private final Workers workers;
+    private final boolean prune;
+    private final double denseBlock;
+    private int skipCalls;
+    /**
+     * Whether the next pruned call keeps the whole x-side block, so that a block scored densely copies it:
+     * true while pruning is not known to pay (the first call, each probe); after a call where it paid only
+     * the marked vectors are kept and a dense block recomputes its x-side tiles.
+     */
+    private boolean storeAll = true;
+    private volatile PruneStats lastStats;
+    /** Per worker thread: the pruned path's x-side block (3 MiB at the reference shape), reused rather than reallocated per block. */
+    private final ThreadLocal<Scratch> scratch = ThreadLocal.withInitial(Scratch::new);
     /** The weight panels of the last call, repacked in place on the next one: O(M·d) not allocated per step. */
     private PackedPanels encPanels, decPanels;
 
+    /** Prunes the gradient projection when β > 0 ({@link ScoreBound}). */
     public FusedEncoder(Workers workers) {
+        this(workers, true);
+    }
+
+    /** With {@code prune} false, β > 0 always computes the full gradient projection (for benchmarks). */
+    public FusedEncoder(Workers workers, boolean prune) {
+        this(workers, prune, DENSE_BLOCK);
+    }
+
+    /** As {@link #FusedEncoder(Workers, boolean)} with another block threshold (tests: 0 = every block dense, 1 = none). */
+    FusedEncoder(Workers workers, boolean prune, double denseBlock) {
         this.workers = workers;
+        this.prune = prune;
+        this.denseBlock = denseBlock;
     }
 
     /** Same contract as {@link gsae.ops.Ops#encodeSelect}. */
@@ -53,8 +97,32 @@ public final class FusedEncoder {
         Selection top = Selection.empty(n, k);
         Selection aux = kAux > 0 ? Selection.empty(n, kAux) : null;
         int blocks = (in.x.tiles() + BLOCK_TILES - 1) / BLOCK_TILES;
-        workers.forEach(blocks, block -> encodeBlock(in, block, top, aux));
+        boolean pruning = prune && ScoreBound.applies(beta, d);
+        if (!pruning) lastStats = null;
+        if (!pruning || skipCalls > 0) {
+            if (pruning) skipCalls--;
+            workers.forEach(blocks, block -> encodeBlock(in, block, top, aux));
+            return new Encoded(top, aux);
+        }
+        ScoreBound bound = ScoreBound.of(workers, p.wDec(), m, b.g(), n, d, beta, enc.count);
+        long[] full = new long[blocks], dense = new long[blocks], marked = new long[blocks], products = new long[blocks];
+        boolean storeAll = this.storeAll;
+        workers.forEach(blocks, block -> pruneBlock(in, bound, storeAll, block, top, aux, full, dense, marked, products));
+        PruneStats stats = new PruneStats(n, m, padded / LANES, LongStream.of(full).sum(), LongStream.of(dense).sum(),
+                LongStream.of(marked).sum(), LongStream.of(products).sum());
+        boolean pays = stats.workFraction() <= denseBlock;
+        if (!pays) skipCalls = PROBE_EVERY - 1;
+        this.storeAll = !pays;
+        lastStats = stats;
         return new Encoded(top, aux);
+    }
+
+    /**
+     * What pruning did in the last call that pruned; null when the last call could not prune (β ≤ 0,
+     * or pruning off). A call skipped because pruning did not pay ({@link #PROBE_EVERY}) leaves it as it was.
+     */
+    public PruneStats lastStats() {
+        return lastStats;
     }
 
     /**
@@ -90,6 +158,85 @@ public final class FusedEncoder {
         for (int row = firstTile * ROWS; row < Math.min(n, endTile * ROWS); row++) {
             best.write(row - firstTile * ROWS, top, row);
             if (bestDead != null) bestDead.write(row - firstTile * ROWS, aux, row);
+        }
+    }
+
+    /**
+     * The pruned path for one block: the x-side tiles feed {@link Candidates}, then {@link SparseScores}
+     * scores the marked lanes, or {@link #scoreDense} every lane where that would not pay; counts full rows,
+     * rows scored densely, marked pairs and marked (row, vector) pairs into the block's slots.
+     */
+    private void pruneBlock(Inputs in, ScoreBound bound, boolean storeAll, int block, Selection top, Selection aux,
+                            long[] full, long[] dense, long[] marked, long[] products) {
+        int n = in.x.rows, d = in.x.depth, padded = in.bias.length;
+        int firstTile = block * BLOCK_TILES, endTile = Math.min(in.x.tiles(), firstTile + BLOCK_TILES);
+        int row0 = firstTile * ROWS, rows = Math.min(n, endTile * ROWS) - row0;
+        Scratch scratch = this.scratch.get().fit(rows * padded, rows * (padded / LANES));
+        Candidates c = new Candidates(rows, row0, top.k(), aux == null ? 0 : aux.k(), in.bias, in.latent, in.dead, bound,
+                scratch.acc, scratch.mask, storeAll);
+        float[] zTile = new float[ROWS * WIDTH];
+        for (int panel = 0; panel < in.enc.count; panel++) {
+            for (int t = firstTile; t < endTile; t++) {
+                MicroKernel.tile(in.x.data, t * ROWS * d, d, in.enc.data, in.enc.offset(panel), d, zTile);
+                c.collect(zTile, panel * WIDTH, Math.min(ROWS, n - t * ROWS), (t - firstTile) * ROWS);
+            }
+        }
+        for (int r = 0; r < rows; r++) c.finish(r);
+        RowTopK best = new RowTopK(rows, top.k());
+        RowTopK bestDead = aux != null ? new RowTopK(rows, aux.k()) : null;
+        for (int r = 0; r < rows; r++) {
+            if (c.full[r]) full[block]++;
+            for (int v = 0; v < c.vectors; v++) {
+                long marks = c.mask[r * c.vectors + v];
+                marked[block] += Long.bitCount(marks);
+                if (marks != 0L) products[block]++;
+            }
+        }
+        if (products[block] > denseBlock * rows * c.vectors || c.incomplete) {
+            scoreDense(in, c, firstTile, endTile, best, bestDead);
+            dense[block] = rows;
+        } else {
+            new SparseScores().score(c, rows, row0, in.g, in.dec, in.beta, in.dead, best, bestDead);
+        }
+        for (int r = 0; r < rows; r++) {
+            best.write(r, top, row0 + r);
+            if (bestDead != null) bestDead.write(r, aux, row0 + r);
+        }
+    }
+
+    /**
+     * The unpruned second half of {@link #encodeBlock} for a block whose marks cover too much to pay:
+     * the g-side tiles against the x-side ones (copied when kept whole, else computed again), through
+     * the same {@link TileSelector}.
+     */
+    private static void scoreDense(Inputs in, Candidates c, int firstTile, int endTile, RowTopK best, RowTopK bestDead) {
+        int n = in.x.rows, d = in.x.depth;
+        TileSelector selector = new TileSelector(in.beta, in.bias, in.latent, in.dead);
+        float[] zTile = new float[ROWS * WIDTH], gTile = new float[ROWS * WIDTH];
+        for (int panel = 0; panel < in.enc.count; panel++) {
+            for (int t = firstTile; t < endTile; t++) {
+                int row0 = t * ROWS, tileRows = Math.min(ROWS, n - row0), blockRow = (t - firstTile) * ROWS;
+                if (c.storeAll) {
+                    for (int r = 0; r < tileRows; r++)
+                        System.arraycopy(c.acc, (blockRow + r) * c.padded + panel * WIDTH, zTile, r * WIDTH, WIDTH);
+                } else {
+                    MicroKernel.tile(in.x.data, row0 * d, d, in.enc.data, in.enc.offset(panel), d, zTile);
+                }
+                MicroKernel.tile(in.g.data, row0 * d, d, in.dec.data, in.dec.offset(panel), d, gTile);
+                selector.select(zTile, gTile, panel * WIDTH, tileRows, blockRow, best, bestDead);
+            }
+        }
+    }
+
+    /** A worker's x-side block and mark arrays for {@link Candidates}, grown when a call needs more. */
+    private static final class Scratch {
+        float[] acc = new float[0];
+        long[] mask = new long[0];
+
+        Scratch fit(int accLength, int maskLength) {
+            if (acc.length < accLength) acc = new float[accLength];
+            if (mask.length < maskLength) mask = new long[maskLength];
+            return this;
         }
     }
 

@@ -80,4 +80,35 @@ final class MicroKernel {
         c50.intoArray(c, 5 * WIDTH);
         c51.intoArray(c, 5 * WIDTH + LANES);
     }
+
+    /**
+     * c[r·LANES + l] = Σ_{j<depth} a[rowOff[r] + j] · panel[pOff + j·WIDTH + l], r < ROWS, l < LANES: one
+     * vector of a packed panel against ROWS rows of A anywhere in a (the sampled product of
+     * {@link SparseScores}). Each element is the same ascending FMA chain as in {@link #tile}, so it is
+     * bit-identical to the element {@link #tile} gives for that row and column.
+     *
+     * @param rowOff start of each of the ROWS rows in a (repeat one to fill unused slots)
+     * @param panel  packed panels, the vector's column 0 at pOff   [depth, WIDTH]
+     * @param c      the result, overwritten                         [ROWS, LANES]
+     */
+    static void rows(float[] a, int[] rowOff, float[] panel, int pOff, int depth, float[] c) {
+        FloatVector c0 = FloatVector.zero(SPECIES), c1 = FloatVector.zero(SPECIES), c2 = FloatVector.zero(SPECIES);
+        FloatVector c3 = FloatVector.zero(SPECIES), c4 = FloatVector.zero(SPECIES), c5 = FloatVector.zero(SPECIES);
+        int a0 = rowOff[0], a1 = rowOff[1], a2 = rowOff[2], a3 = rowOff[3], a4 = rowOff[4], a5 = rowOff[5];
+        for (int j = 0, p = pOff; j < depth; j++, p += WIDTH) {
+            FloatVector w = FloatVector.fromArray(SPECIES, panel, p);
+            c0 = FloatVector.broadcast(SPECIES, a[a0 + j]).fma(w, c0);
+            c1 = FloatVector.broadcast(SPECIES, a[a1 + j]).fma(w, c1);
+            c2 = FloatVector.broadcast(SPECIES, a[a2 + j]).fma(w, c2);
+            c3 = FloatVector.broadcast(SPECIES, a[a3 + j]).fma(w, c3);
+            c4 = FloatVector.broadcast(SPECIES, a[a4 + j]).fma(w, c4);
+            c5 = FloatVector.broadcast(SPECIES, a[a5 + j]).fma(w, c5);
+        }
+        c0.intoArray(c, 0);
+        c1.intoArray(c, LANES);
+        c2.intoArray(c, 2 * LANES);
+        c3.intoArray(c, 3 * LANES);
+        c4.intoArray(c, 4 * LANES);
+        c5.intoArray(c, 5 * LANES);
+    }
 }

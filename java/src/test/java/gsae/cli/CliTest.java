@@ -16,6 +16,7 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -133,6 +134,25 @@ class CliTest {
         String line = r.out().lines().filter(l -> l.startsWith("tokens/s ")).findFirst().orElseThrow();
         assertTrue(Double.parseDouble(line.substring("tokens/s ".length())) > 0, line);
         assertTrue(r.out().contains("ms median"), r.out());
+    }
+
+    /** The fused CPU path reports what pruning did; --no-prune turns it off and needs that path (issue #14). */
+    @Test
+    void benchPruningCanBeTurnedOff() {
+        String[] shape = {"--d", "8", "--latents", "64", "--k", "2", "--batch", "16", "--steps", "2", "--warmup-steps", "0", "--threads", "1", "--beta", "1"};
+        Run pruned = gsae(concat(new String[]{"bench", "--backend", "cpu"}, shape));
+        assertEquals(0, pruned.code(), pruned.err());
+        assertTrue(pruned.out().contains("pruning: "), pruned.out());
+        Run unpruned = gsae(concat(new String[]{"bench", "--backend", "cpu", "--no-prune"}, shape));
+        assertEquals(0, unpruned.code(), unpruned.err());
+        assertTrue(unpruned.out().contains("tokens/s ") && !unpruned.out().contains("pruning: "), unpruned.out());
+        assertOneLineError(gsae(concat(new String[]{"bench", "--backend", "reference", "--no-prune"}, shape)), "--no-prune");
+    }
+
+    private static String[] concat(String[] a, String[] b) {
+        String[] out = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
     }
 
     @Test
