@@ -2,6 +2,7 @@ package gsae.cli;
 
 import gsae.config.BackendKind;
 import gsae.config.SaeConfig;
+import gsae.config.Sizes;
 import gsae.config.UserError;
 import gsae.ops.Backend;
 import gsae.ops.Batch;
@@ -9,6 +10,7 @@ import gsae.ops.Params;
 import gsae.ops.TrainState;
 import gsae.ops.TrainingStep;
 import gsae.train.Backends;
+import gsae.train.MemoryNeed;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -64,14 +66,17 @@ public final class BenchCommand implements Callable<Integer> {
     public Integer call() {
         if (steps < 1) throw new UserError("--steps must be ≥ 1, got " + steps);
         if (warmupSteps < 0) throw new UserError("--warmup-steps must be ≥ 0, got " + warmupSteps);
+        Sizes.hostArray("--latents", "latents", latents, d);
+        Sizes.hostArray("--batch", "tokens per batch", batch, d);
         SaeConfig cfg = SaeConfig.of(d, latents, k, beta);
+        Main.needs(MemoryNeed.trainingBytes(cfg, batch));
         int workers = threads != null ? threads : Runtime.getRuntime().availableProcessors();
         Batch data = randomBatch();
         double[] seconds = new double[steps];
         String name;
         MemoryUse before, after;
         try (Backend b = Backends.choose(dense ? Backends.denseOf(backend) : backend, workers, System.err);
-             TrainingStep step = b.open(cfg, TrainState.fresh(Params.init(d, latents, seed, new float[d])))) {
+             TrainingStep step = b.adopt(cfg, TrainState.fresh(Params.init(d, latents, seed, new float[d])))) {
             for (int i = 0; i < warmupSteps; i++) step.step(data, 1e-4f);
             before = MemoryUse.now();
             for (int i = 0; i < steps; i++) {

@@ -16,7 +16,6 @@ import gsae.train.EvalReport;
 import gsae.train.Evaluator;
 import gsae.train.Initializer;
 import gsae.train.MetricsLog;
-import gsae.train.Plots;
 import gsae.train.TrainDefaults;
 import gsae.train.Trainer;
 import picocli.CommandLine.Command;
@@ -136,11 +135,11 @@ public final class DemoCommand implements Callable<Integer> {
                 false, TrainDefaults.SCALE_TOKENS);
         System.err.println("demo: training " + name + " (β=" + beta + ", M=" + LATENTS + ", k=" + K + ", " + steps + " steps)");
         try (BatchSource source = teacher.source(seed)) {
-            return new Trainer(b, source, out.resolve(name)).progress(System.err, quiet)
+            Trainer trainer = new Trainer(b, source, out.resolve(name))
                     .evaluateEvery(Math.max(1, steps / 10), (step, p, scales) -> Map.of(Plots.DOWNSTREAM_NO_G,
                             Evaluator.onTeacher(b.ops(), sae, p, scales, teacher, EVAL_SEED, PROBE_TOKENS, BATCH, false, SILENT)
-                                    .downstream().lossIncrease()))
-                    .run(Initializer.fresh(sae, train, source, DataRecord.teacher())).last();
+                                    .downstream().lossIncrease()));
+            return WatchedRun.run(trainer, Initializer.fresh(sae, train, source, DataRecord.teacher()), out.resolve(name), System.err, quiet).last();
         }
     }
 

@@ -1,6 +1,7 @@
 package gsae.cli;
 
 import gsae.config.UserError;
+import gsae.train.MemoryNeed;
 import picocli.CommandLine;
 
 import java.io.UncheckedIOException;
@@ -30,6 +31,15 @@ final class Errors {
         cl.getErr().println("gsae: " + e.getMessage() + " (see " + cl.getCommandSpec().qualifiedName() + " --help)");
         cl.getErr().flush();
         return Main.USER_ERROR;
+    }
+
+    /** "gsae: out of memory: …": the heap the JVM had, the estimated need when known, and how to give it more. */
+    static String outOfMemory(long maxHeap, long need) {
+        String have = "the Java heap (" + MemoryNeed.gib(maxHeap) + ") is full";
+        String want = need > 0 ? "; this run needs about " + MemoryNeed.gib(need) : "";
+        long suggest = need > 0 ? Math.max(need + need / 4, maxHeap + maxHeap / 2) : 2 * maxHeap;
+        return "gsae: out of memory: " + have + want + ": raise it with GSAE_JAVA_OPTS=-Xmx" + (suggest + (1L << 30) - 1 >> 30)
+                + "g, or use fewer --latents or a smaller --batch";
     }
 
     static boolean isUserError(Throwable e) {

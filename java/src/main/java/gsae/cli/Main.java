@@ -71,7 +71,26 @@ public final class Main implements Callable<Integer> {
         CommandLine cl = commandLine(new Main());
         // Straight to the file descriptor: System.out would swallow a write error before PrintWriter could see it.
         cl.setOut(new PrintWriter(new OutputStreamWriter(new FileOutputStream(FileDescriptor.out), StandardCharsets.UTF_8), true));
-        System.exit(cl.execute(args));
+        System.exit(run(cl, args));
+    }
+
+    /** What the run needs, when a command knows it: the out-of-memory line quotes it. */
+    private static volatile long memoryNeed;
+
+    /** A command states its estimated heap need before the work that needs it. */
+    static void needs(long bytes) {
+        memoryNeed = bytes;
+    }
+
+    /** Executes {@code args}; running out of heap anywhere ends in one line and exit code {@value #USER_ERROR}, never a stack trace. */
+    static int run(CommandLine cl, String... args) {
+        try {
+            return cl.execute(args);
+        } catch (OutOfMemoryError e) {
+            cl.getErr().println(Errors.outOfMemory(Runtime.getRuntime().maxMemory(), memoryNeed));
+            cl.getErr().flush();
+            return USER_ERROR;
+        }
     }
 
     /** Without a verb: the usage on stderr, as a usage error. */

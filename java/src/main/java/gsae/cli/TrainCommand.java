@@ -3,6 +3,7 @@ package gsae.cli;
 import gsae.config.BackendKind;
 import gsae.config.LrDecay;
 import gsae.config.SaeConfig;
+import gsae.config.Sizes;
 import gsae.config.TrainConfig;
 import gsae.config.UserError;
 import gsae.data.BatchSource;
@@ -14,6 +15,7 @@ import gsae.io.RunLock;
 import gsae.ops.Backend;
 import gsae.train.Backends;
 import gsae.train.Initializer;
+import gsae.train.MemoryNeed;
 import gsae.train.TrainDefaults;
 import gsae.train.Trainer;
 import picocli.CommandLine.Command;
@@ -140,8 +142,9 @@ public final class TrainCommand implements Callable<Integer> {
         int workers = resume ? start.train().threads() : threads != null ? threads : Runtime.getRuntime().availableProcessors();
         try (BatchSource source = this.data == null ? main.sources().teacher(runSeed) : main.sources().shards(this.data, runSeed, skipNonfinite);
              Backend chosen = Backends.choose(backend, workers, System.err, Errors.debug())) {
-            if (!resume) start = freshStart(source, workers, data);
-            Trainer.Result r = new Trainer(chosen, source, out).progress(System.err, quiet).run(start);
+            if (resume) Main.needs(MemoryNeed.trainingBytes(start.sae(), start.train().batch()));
+            else start = freshStart(source, workers, data);
+            Trainer.Result r = WatchedRun.run(new Trainer(chosen, source, out), start, out, System.err, quiet);
             report(spec.commandLine().getOut(), r, chosen, source);
         }
         return 0;
@@ -158,10 +161,13 @@ public final class TrainCommand implements Callable<Integer> {
     private Checkpoint freshStart(BatchSource source, int workers, DataRecord data) {
         if (latents == null || k == null) throw new UserError("a fresh run needs --latents and --k");
         int d = source.d();
+        Sizes.hostArray("--latents", "latents", latents, d);
+        Sizes.hostArray("--batch", "tokens per batch", batch, d);
         SaeConfig sae = OptionCheck.settings(() -> new SaeConfig(d, latents, k, beta, auxK != null ? auxK : Math.max(1, d / 2), auxAlpha,
                 deadTokens != null ? deadTokens : TrainDefaults.deadTokens(steps, batch)));
         TrainConfig train = OptionCheck.settings(() -> new TrainConfig(steps, batch, lr != null ? lr : Float.NaN,
                 warmup != null ? warmup : TrainDefaults.warmupSteps(steps), decay, seed, checkpointEvery, workers, scaleActs, TrainDefaults.SCALE_TOKENS));
+        Main.needs(MemoryNeed.trainingBytes(sae, batch));
         return Initializer.fresh(sae, train, source, data);
     }
 
@@ -198,7 +204,7 @@ public final class TrainCommand implements Callable<Integer> {
         if (r.metrics() != null)
             o.printf("final batch: fvu %.4f  l0 %.1f  dead %.1f%%%n", r.metrics().fvu(), r.metrics().l0(), 100 * r.metrics().deadFraction());
         if (source.skippedRows() > 0) o.printf("skipped %d non-finite rows%n", source.skippedRows());
-        o.printf("wrote %s, %s, %s%n", out.resolve(Trainer.CHECKPOINT), out.resolve(Trainer.METRICS), out.resolve(Trainer.CURVES));
+        o.printf("wrote %s, %s, %s%n", out.resolve(Trainer.CHECKPOINT), out.resolve(Trainer.METRICS), out.resolve(WatchedRun.CURVES));
         o.flush();
     }
 }

@@ -104,7 +104,7 @@ class CliTest {
         assertEquals("teacher", c.data().description());
         assertEquals(10, c.sae().d());
         assertEquals(0, c.train().warmupSteps(), "warm-up default: min(1000, steps / 10)");
-        assertTrue(Files.isRegularFile(out.resolve(Trainer.CURVES)));
+        assertTrue(Files.isRegularFile(out.resolve(WatchedRun.CURVES)));
         List<Map<String, Double>> rows = MetricsLog.read(out.resolve(Trainer.METRICS));
         assertEquals(6, rows.size());
         assertEquals(6.0 * 16, rows.get(5).get("tokens"));

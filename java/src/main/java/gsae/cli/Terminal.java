@@ -1,4 +1,4 @@
-package gsae.train;
+package gsae.cli;
 
 /** Whether stderr is a terminal a live progress bar may redraw. */
 final class Terminal {

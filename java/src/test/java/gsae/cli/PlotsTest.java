@@ -1,4 +1,4 @@
-package gsae.train;
+package gsae.cli;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

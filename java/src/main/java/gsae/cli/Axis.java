@@ -1,4 +1,4 @@
-package gsae.train;
+package gsae.cli;
 
 import java.util.ArrayList;
 import java.util.List;

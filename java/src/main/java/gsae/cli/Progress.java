@@ -1,4 +1,4 @@
-package gsae.train;
+package gsae.cli;
 
 import gsae.ops.StepMetrics;
 

@@ -1,6 +1,7 @@
-package gsae.train;
+package gsae.cli;
 
 import gsae.io.Checkpoint;
+import gsae.train.Trainer;
 
 import java.io.PrintStream;
 import java.nio.file.Path;

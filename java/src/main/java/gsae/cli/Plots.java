@@ -1,4 +1,4 @@
-package gsae.train;
+package gsae.cli;
 
 import javax.imageio.ImageIO;
 import java.awt.Color;
