@@ -21,8 +21,8 @@ final class Backends {
                 if (why == null) {
                     try {
                         yield CudaBackend.open(device);
-                    } catch (RuntimeException e) {
-                        why = e.getMessage();
+                    } catch (RuntimeException | LinkageError e) { // LinkageError: JCuda is optional and may be absent
+                        why = e instanceof LinkageError ? "JCuda is not on the class path" : e.getMessage();
                     }
                 }
                 LOG.log(System.Logger.Level.INFO, "backend: cpu ({0})", why);
@@ -36,6 +36,8 @@ final class Backends {
             return CudaBackend.open(device);
         } catch (IllegalStateException e) {
             throw new IllegalStateException("backend CUDA (device " + device + "): " + e.getMessage(), e);
+        } catch (LinkageError e) {
+            throw new IllegalStateException("backend CUDA: JCuda (org.jcuda:jcuda) is not on the class path", e);
         }
     }
 }
