@@ -10,6 +10,7 @@ package gsae.api;
  */
 public record Codes(int rows, int k, int[] indices, float[] values) {
 
+    /** Checks that both arrays hold rows × k entries. */
     public Codes {
         if (indices.length != (long) rows * k || values.length != (long) rows * k)
             throw new IllegalArgumentException("codes hold " + indices.length + " indices and " + values.length

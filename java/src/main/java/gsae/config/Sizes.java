@@ -32,7 +32,7 @@ public final class Sizes {
         long n = product(option, rows, cols);
         if (n > MAX_ARRAY)
             throw new UserError(String.format("%s: %,d %s × %,d = %,d elements, more than the %,d one Java array holds; "
-                    + "host tensors (the CPU backends, checkpoint and export copies of the parameters) are single arrays, "
+                    + "the CPU backends and the host copies of parameters and batches keep each tensor in one array, "
                     + "so use at most %,d %s at this width", option, rows, what, cols, n, MAX_ARRAY, MAX_ARRAY / Math.max(1, cols), what));
         return (int) n;
     }
