@@ -21,6 +21,7 @@ import java.util.stream.LongStream;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -144,6 +145,28 @@ class TrainerTest {
         assertEquals(7, r.last().step());
         assertEquals(7, Checkpoint.load(out.resolve(Trainer.CHECKPOINT)).step());
         assertEquals(7L * N, r.last().dataPosition());
+    }
+
+    /** The memory fix of #10: the run trains in the start state's own arrays and checkpoints from them, never copying the state. */
+    @Test
+    void aHostRunHoldsOneCopyOfTheState(@TempDir Path out) {
+        SyntheticSource src = new SyntheticSource(D, 8, 3);
+        Checkpoint start = Initializer.fresh(sae(), train(20, 10), src, DataRecord.described("synthetic"));
+        float[] wDec = start.state().params().wDec(), adamV = start.state().adamV().wEnc();
+        List<Checkpoint> saved = new ArrayList<>();
+        Trainer.Result r = new Trainer(CpuBackend.fast(1), src, out).listen(new Trainer.Listener() {
+            @Override
+            public void saved(Checkpoint c) {
+                saved.add(c);
+            }
+        }).run(start);
+        assertEquals(2, saved.size());
+        for (Checkpoint c : saved) {
+            assertSame(wDec, c.state().params().wDec(), "checkpoints are written from the live arrays");
+            assertSame(adamV, c.state().adamV().wEnc());
+        }
+        assertSame(wDec, r.last().state().params().wDec());
+        assertEquals(20, r.last().step());
     }
 
     private static List<String> fileNames(Path dir) {
