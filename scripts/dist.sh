@@ -6,17 +6,18 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 JAVA_HOME=${JAVA_HOME:-$(bash scripts/find-jdk.sh)}
 [ -n "$JAVA_HOME" ] || { echo "✗ dist: no JDK 25 found"; exit 1; }
-jar=java/target/gsae-0.1.0.jar
+jar=java/cli/target/gsae-0.1.0.jar
 [ -f "$jar" ] || { echo "✗ dist: $jar missing: run make build first"; exit 1; }
 
 out=dist/gsae
 rm -rf "$out" dist/gsae-linux-x86_64.tar.*
 mkdir -p "$out/bin" "$out/lib" "$out/test-lib" "$out/tests"
-cp "$jar" java/target/lib/*.jar "$out/lib/"
-# Test classes as a folder: the console launcher scans folders for tests (it finds none inside this jar).
-cp -r java/target/test-classes/. "$out/tests/"
+cp "$jar" java/cli/target/lib/*.jar "$out/lib/"
+# Test classes as a folder, the engine's and the command line's: the console launcher scans folders
+# for tests (it finds none inside a jar).
+cp -r java/target/test-classes/. java/cli/target/test-classes/. "$out/tests/"
 # test-lib holds only what the tests add to the runtime classpath (JUnit and the console launcher).
-for f in java/target/test-lib/*.jar; do [ -f "java/target/lib/$(basename "$f")" ] || cp "$f" "$out/test-lib/"; done
+for f in java/cli/target/test-lib/*.jar; do b=$(basename "$f"); [ -f "java/cli/target/lib/$b" ] || [ "$b" = gsae-engine-0.1.0-tests.jar ] || cp "$f" "$out/test-lib/"; done
 # JCuda's natives jar carries its PTX compiler, NVRTC and runtime bindings (25 MB); gsae uses only the driver API.
 natives=$(ls "$out"/lib/jcuda-natives-*.jar)
 python3 - "$natives" <<'PY'
@@ -32,7 +33,7 @@ PY
 # The benchmarks as a thin jar plus JMH's own jars; the engine's jars come from lib/.
 mkdir -p "$out/bench"
 cp bench/target/gsae-bench-0.1.0.jar "$out/bench/"
-for f in bench/target/lib/*.jar; do b=$(basename "$f"); [ -f "java/target/lib/$b" ] || [ -f "java/target/test-lib/$b" ] || [ "$b" = gsae-0.1.0.jar ] || cp "$f" "$out/bench/"; done
+for f in bench/target/lib/*.jar; do b=$(basename "$f"); [ -f "java/cli/target/lib/$b" ] || [ -f "java/cli/target/test-lib/$b" ] || cp "$f" "$out/bench/"; done
 cp -r bench/peer "$out/peer"
 cp scripts/gpu-check.sh "$out/bin/gpu-check"
 cp scripts/h200-bench.sh "$out/bin/h200-bench"
@@ -51,7 +52,7 @@ cat > "$out/bin/gsae" <<'SH'
 # gsae from the self-contained bundle: its own Java 25 runtime, no JDK needed.
 here=$(cd "$(dirname "$0")/.." && pwd)
 exec "$here/runtime/bin/java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED \
-    -Djava.awt.headless=true ${GSAE_JAVA_OPTS:-} -cp "$here/lib/*" gsae.cli.Main "$@" 2> >(grep -v '^WARNING: Using incubator modules' >&2)
+    -Djava.awt.headless=true -XX:MaxRAMPercentage=75 ${GSAE_JAVA_OPTS:-} -cp "$here/lib/*" gsae.cli.Main "$@" 2> >(grep -v '^WARNING: Using incubator modules' >&2)
 SH
 cat > "$out/bin/gsae-test" <<'SH'
 #!/usr/bin/env bash

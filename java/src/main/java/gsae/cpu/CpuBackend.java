@@ -62,4 +62,9 @@ public final class CpuBackend implements Backend {
     public TrainingStep open(SaeConfig cfg, TrainState init) {
         return new HostTrainingStep(cfg, ops, init);
     }
+
+    @Override
+    public TrainingStep adopt(SaeConfig cfg, TrainState init) {
+        return new HostTrainingStep(cfg, ops, init, false);
+    }
 }

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import gsae.tensor.ChunkedTensor;
 import gsae.tensor.Dtype;
 import gsae.tensor.HostTensor;
 
@@ -222,18 +223,30 @@ public final class SafeTensors implements AutoCloseable {
      * {@code path}, fsync, then rename over it.
      */
     public static void write(Path path, Map<String, HostTensor> tensors, Map<String, String> metadata) {
+        Map<String, ChunkedTensor> chunked = new LinkedHashMap<>();
+        tensors.forEach((name, t) -> chunked.put(name, ChunkedTensor.of(t)));
+        writeChunked(path, chunked, metadata);
+    }
+
+    /**
+     * Writes tensors whose bytes come chunk by chunk ({@value #CHUNK} bytes at a time through one
+     * buffer), so a tensor of any size, e.g. over 2³¹ − 1 elements or held on a device, is written
+     * without a host copy of it. Chunks that are all zero are left as holes (a sparse file reads
+     * them back as zeros), so fresh Adam moments cost no disk.
+     */
+    public static void writeChunked(Path path, Map<String, ChunkedTensor> tensors, Map<String, String> metadata) {
         ObjectNode header = JSON.createObjectNode();
         if (metadata != null && !metadata.isEmpty()) {
             ObjectNode meta = header.putObject("__metadata__");
             metadata.forEach(meta::put);
         }
         long offset = 0;
-        for (Map.Entry<String, HostTensor> t : tensors.entrySet()) {
+        for (Map.Entry<String, ChunkedTensor> t : tensors.entrySet()) {
             ObjectNode e = header.putObject(t.getKey());
             e.put("dtype", t.getValue().dtype().name());
             var shape = e.putArray("shape");
             for (long s : t.getValue().shape()) shape.add(s);
-            long bytes = t.getValue().data().byteSize();
+            long bytes = t.getValue().byteSize();
             e.putArray("data_offsets").add(offset).add(offset + bytes);
             offset += bytes;
         }
@@ -248,20 +261,31 @@ public final class SafeTensors implements AutoCloseable {
         head.putLong(padded).put(json);
         while (head.hasRemaining()) head.put((byte) ' ');
         head.flip();
+        long total = 8 + padded + offset;
         AtomicFiles.write(path, ch -> {
             while (head.hasRemaining()) ch.write(head);
-            for (HostTensor t : tensors.values()) writeLittleEndian(ch, t);
+            ByteBuffer buf = ByteBuffer.allocate(CHUNK);
+            for (ChunkedTensor t : tensors.values()) writeLittleEndian(ch, t, buf);
+            if (ch.size() < total) ch.write(ByteBuffer.allocate(1), total - 1); // the file ends in a hole: give it its length
         });
     }
 
+    /** Bytes written per chunk. */
+    static final int CHUNK = 1 << 20;
+
+    private static final MemorySegment ZEROS = MemorySegment.ofArray(new byte[CHUNK]);
+
     /** Heap arrays are in native order, and gsae runs on little-endian hosts (x86-64, aarch64): bytes go out as they are. */
-    private static void writeLittleEndian(FileChannel ch, HostTensor t) throws IOException {
-        MemorySegment src = t.data();
-        long chunk = 1 << 20;
-        for (long at = 0; at < src.byteSize(); at += chunk) {
-            long len = Math.min(chunk, src.byteSize() - at);
-            ByteBuffer buf = ByteBuffer.allocate((int) len);
-            MemorySegment.copy(src, at, MemorySegment.ofBuffer(buf), 0, len);
+    private static void writeLittleEndian(FileChannel ch, ChunkedTensor t, ByteBuffer buf) throws IOException {
+        long size = t.byteSize();
+        for (long at = 0; at < size; at += CHUNK) {
+            int len = (int) Math.min(CHUNK, size - at);
+            MemorySegment chunk = MemorySegment.ofBuffer(buf.clear().limit(len));
+            t.chunks().read(at, chunk);
+            if (MemorySegment.mismatch(chunk, 0, len, ZEROS, 0, len) == -1) {
+                ch.position(ch.position() + len);
+                continue;
+            }
             while (buf.hasRemaining()) ch.write(buf);
         }
     }

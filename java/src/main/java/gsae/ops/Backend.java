@@ -14,6 +14,15 @@ public interface Backend extends AutoCloseable {
     /** A training step that starts from {@code init} (copied; the caller keeps its arrays). */
     TrainingStep open(SaeConfig cfg, TrainState init);
 
+    /**
+     * A training step that takes {@code init} over: the caller must not use it afterwards. Host
+     * backends train in its arrays, so a run holds one copy of the state, not two; device backends
+     * upload it as {@link #open} does.
+     */
+    default TrainingStep adopt(SaeConfig cfg, TrainState init) {
+        return open(cfg, init);
+    }
+
     @Override
     default void close() {}
 }

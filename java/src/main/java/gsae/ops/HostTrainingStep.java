@@ -12,12 +12,18 @@ public final class HostTrainingStep implements TrainingStep {
     private final boolean[] dead;
     private long step;
 
+    /** A step on a copy of {@code init}: the caller keeps its arrays. */
     public HostTrainingStep(SaeConfig cfg, Ops ops, TrainState init) {
+        this(cfg, ops, init, true);
+    }
+
+    /** With {@code copy} false the step trains in {@code init}'s own arrays (see {@link Backend#adopt}). */
+    public HostTrainingStep(SaeConfig cfg, Ops ops, TrainState init, boolean copy) {
         if (init.params().d() != cfg.d() || init.params().m() != cfg.latents())
             throw new IllegalArgumentException("state shape does not match the SAE config");
         this.cfg = cfg;
         this.ops = ops;
-        this.state = init.copy();
+        this.state = copy ? init.copy() : init;
         this.grads = Params.zeros(cfg.d(), cfg.latents());
         this.dead = new boolean[cfg.latents()];
         this.step = init.step();
@@ -56,6 +62,12 @@ public final class HostTrainingStep implements TrainingStep {
             if (top.values()[j] > 0f) positive++;
         }
         return (double) positive / n;
+    }
+
+    /** The live arrays, no copy: host memory is already the host's. */
+    @Override
+    public TrainState state() {
+        return new TrainState(state.params(), state.adamM(), state.adamV(), step, state.sinceFired());
     }
 
     @Override

@@ -1,5 +1,7 @@
 package gsae.ops;
 
+import gsae.config.Sizes;
+
 import java.util.Arrays;
 import java.util.SplittableRandom;
 
@@ -21,8 +23,10 @@ public record Params(int d, int m, float[] wEnc, float[] bEnc, float[] wDec, flo
             throw new IllegalArgumentException("parameter shapes do not match d=" + d + ", M=" + m);
     }
 
+    /** Zero arrays of this shape; M·d beyond one Java array is a UserError naming the latents (see {@link Sizes#hostArray}). */
     public static Params zeros(int d, int m) {
-        return new Params(d, m, new float[m * d], new float[m], new float[m * d], new float[d]);
+        int md = Sizes.hostArray("latents", "latents", m, d);
+        return new Params(d, m, new float[md], new float[m], new float[md], new float[d]);
     }
 
     /**
@@ -32,9 +36,9 @@ public record Params(int d, int m, float[] wEnc, float[] bEnc, float[] wDec, flo
     public static Params init(int d, int m, long seed, float[] firstBatchMean) {
         Params p = zeros(d, m);
         SplittableRandom rng = new SplittableRandom(seed);
-        for (int i = 0; i < m * d; i++) p.wDec[i] = (float) gaussian(rng);
+        for (int i = 0; i < p.wDec.length; i++) p.wDec[i] = (float) gaussian(rng);
         p.normalizeDecoderRows();
-        System.arraycopy(p.wDec, 0, p.wEnc, 0, m * d);
+        System.arraycopy(p.wDec, 0, p.wEnc, 0, p.wDec.length);
         System.arraycopy(firstBatchMean, 0, p.bDec, 0, d);
         return p;
     }

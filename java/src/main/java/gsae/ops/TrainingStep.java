@@ -9,8 +9,17 @@ public interface TrainingStep extends AutoCloseable {
     /** Forward, backward and update on one batch at learning rate lr. */
     StepMetrics step(Batch batch, float lr);
 
-    /** Copies the whole state to the host (for checkpoints and evaluation). */
+    /** Copies the whole state to the host: a copy the caller owns, unaffected by later steps. */
     TrainState snapshot();
+
+    /**
+     * The state for reading now (checkpoints, evaluation), valid until the next {@link #step} and
+     * never to be modified. Host backends return their live arrays, so reading it costs no memory;
+     * device backends copy to the host as {@link #snapshot} does.
+     */
+    default TrainState state() {
+        return snapshot();
+    }
 
     @Override
     void close();

@@ -1,5 +1,6 @@
 package gsae.train;
 
+import gsae.config.Sizes;
 import gsae.config.UserError;
 import gsae.data.BatchSource;
 import gsae.ops.Batch;
@@ -19,8 +20,9 @@ final class Batches {
         this.source = source;
         this.scales = scales;
         this.n = n;
-        this.x = new float[n * source.d()];
-        this.g = new float[n * source.d()];
+        int values = Sizes.hostArray("batch", "tokens per batch", n, source.d());
+        this.x = new float[values];
+        this.g = new float[values];
     }
 
     /** The next N tokens, scaled; the arrays are reused, so a batch is valid until the next call. */

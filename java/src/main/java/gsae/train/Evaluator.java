@@ -1,6 +1,7 @@
 package gsae.train;
 
 import gsae.config.SaeConfig;
+import gsae.config.Sizes;
 import gsae.config.UserError;
 import gsae.data.BatchSource;
 import gsae.data.Downstream;
@@ -102,6 +103,7 @@ public final class Evaluator {
         if (dataD != cfg.d()) throw new UserError("the SAE has d=" + cfg.d() + " but the data has d=" + dataD);
         if (tokens < 1) throw new UserError("--tokens must be ≥ 1, got " + tokens);
         if (batch < 1) throw new UserError("--batch must be ≥ 1, got " + batch);
+        Sizes.hostArray("--batch", "tokens per batch", Math.min(batch, tokens), cfg.d());
     }
 
     /** β, or 0 with one line on {@code log} when the SAE is gradient-aware but no gradient is used. */

@@ -9,6 +9,6 @@ import java.util.Map;
 @FunctionalInterface
 public interface PeriodicEval {
 
-    /** Named scalars for {@code params} after {@code step}; they are logged with that step's metrics and plotted. */
+    /** Named scalars for {@code params} after {@code step}; they are logged with that step's metrics. */
     Map<String, Double> evaluate(long step, Params params, Scales scales);
 }

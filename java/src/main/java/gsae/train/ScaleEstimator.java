@@ -1,5 +1,6 @@
 package gsae.train;
 
+import gsae.config.Sizes;
 import gsae.config.UserError;
 import gsae.data.BatchSource;
 import gsae.ops.Scales;
@@ -17,7 +18,8 @@ public final class ScaleEstimator {
     public static Scales estimate(BatchSource source, int tokens, int chunk, boolean acts) {
         int d = source.d();
         int rows = Math.min(chunk, tokens);
-        float[] x = new float[rows * d], g = new float[rows * d];
+        int values = Sizes.hostArray("batch", "tokens per batch", rows, d);
+        float[] x = new float[values], g = new float[values];
         double sumX = 0, sumG = 0;
         for (int done = 0; done < tokens; done += rows) {
             int n = Math.min(rows, tokens - done);

@@ -9,21 +9,27 @@ import gsae.ops.Backend;
 import gsae.ops.StepMetrics;
 import gsae.ops.TrainingStep;
 
-import java.io.PrintStream;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 
 /**
  * The training loop: batches in, steps on the backend, metrics out, checkpoints on schedule. A
  * fresh run starts from {@link Initializer#fresh}, a resumed one from {@link Checkpoint#load}; both
- * run the same loop, so a run interrupted and resumed equals the uninterrupted run. Everything it
- * writes goes under one output folder: {@value #CHECKPOINT}/, {@value #METRICS}, {@value #CURVES}.
+ * run the same loop, so a run interrupted and resumed equals the uninterrupted run. It writes
+ * {@value #CHECKPOINT}/ and {@value #METRICS} under one output folder and nothing else: no prints,
+ * hooks or figures; whoever runs it follows it through {@link Listener}s.
+ *
+ * <p>The run takes the starting checkpoint's state over (see {@link Backend#adopt}), and writes
+ * checkpoints from the backend's state as it stands, so a host run holds one copy of the state.
  */
 public final class Trainer {
 
     public static final String CHECKPOINT = "checkpoint";
     public static final String METRICS = "metrics.jsonl";
-    public static final String CURVES = "curves.png";
+
+    private static final System.Logger LOG = System.getLogger(Trainer.class.getName());
 
     /**
      * How a run ended.
@@ -34,13 +40,26 @@ public final class Trainer {
      */
     public record Result(Checkpoint last, StepMetrics metrics, double seconds) {}
 
+    /** Follows a run; every method runs on the training thread, between steps. */
+    public interface Listener {
+
+        /** Before the first step of this session; {@code start.step()} steps are already done. */
+        default void started(Checkpoint start) {}
+
+        /** After step {@code step}: its learning rate and metrics, and the throughput so far. */
+        default void stepped(long step, float lr, StepMetrics metrics, double tokensPerSecond) {}
+
+        /** After a checkpoint was written to the output folder. */
+        default void saved(Checkpoint checkpoint) {}
+    }
+
     private final Backend backend;
     private final BatchSource source;
     private final Path out;
-    private PrintStream log = System.err;
-    private boolean quiet;
+    private final List<Listener> listeners = new ArrayList<>();
     private int evalEvery;
     private PeriodicEval eval;
+    private volatile boolean stopRequested;
 
     public Trainer(Backend backend, BatchSource source, Path out) {
         this.backend = backend;
@@ -48,10 +67,9 @@ public final class Trainer {
         this.out = out;
     }
 
-    /** Where progress goes (stderr by default); quiet prints plain lines every ~10% instead of a live bar. */
-    public Trainer progress(PrintStream to, boolean quietly) {
-        this.log = to;
-        this.quiet = quietly;
+    /** Adds a listener; they are called in the order added. */
+    public Trainer listen(Listener listener) {
+        listeners.add(listener);
         return this;
     }
 
@@ -63,7 +81,15 @@ public final class Trainer {
         return this;
     }
 
-    /** Runs from {@code start} to {@code start.train().steps()}, checkpointing on schedule and at the end. */
+    /** Asks the run to stop after the step in progress; it then writes a checkpoint and returns normally. Any thread may call it. */
+    public void stop() {
+        stopRequested = true;
+    }
+
+    /**
+     * Runs from {@code start} to {@code start.train().steps()} (or an earlier {@link #stop}),
+     * checkpointing on schedule and at the end. {@code start}'s state belongs to the run from now on.
+     */
     public Result run(Checkpoint start) {
         SaeConfig sae = start.sae();
         TrainConfig train = start.train();
@@ -72,42 +98,35 @@ public final class Trainer {
         Meter meter = new Meter(start.step() + 1, train.batch());
         Checkpoint last = start;
         StepMetrics m = null;
-        Interruption interruption = Interruption.watch(log, out, start.step());
-        try (interruption; TrainingStep step = backend.open(sae, start.state());
-             MetricsLog metrics = MetricsLog.open(out.resolve(METRICS), start.step());
-             Progress progress = Progress.create(log, start.step() + 1, train.steps(), quiet)) {
+        listeners.forEach(l -> l.started(start));
+        try (TrainingStep step = backend.adopt(sae, start.state());
+             MetricsLog metrics = MetricsLog.open(out.resolve(METRICS), start.step())) {
             for (long t = start.step() + 1; t <= train.steps(); t++) {
                 float lr = train.lrAt(sae, t);
                 m = step.step(batches.next(), lr);
                 checkFinite(m, t, last);
                 metrics.write(withEvaluation(meter.row(t, lr, m), t, step, start));
-                progress.update(t, m, meter.tokensPerSecond());
-                if (t == train.steps() || train.checkpointEvery() > 0 && t % train.checkpointEvery() == 0)
-                    interruption.saved(last = save(start, step));
+                for (Listener l : listeners) l.stepped(t, lr, m, meter.tokensPerSecond());
+                boolean end = t == train.steps() || stopRequested;
+                if (end || train.checkpointEvery() > 0 && t % train.checkpointEvery() == 0) last = save(start, step);
+                if (end) break;
             }
+            if (last == start) last = save(start, step);
         }
-        if (last == start) start.save(out.resolve(CHECKPOINT));
-        Plots.write(out.resolve(CURVES), title(start), MetricsLog.read(out.resolve(METRICS)));
         return new Result(last, m, meter.elapsedSeconds());
     }
 
-    /** "g-SAE β=4 · M=1024, k=16 · 3000 steps of 1024 tokens · model gpt2, hook transformer.h.7": what the figure shows. */
-    static String title(Checkpoint c) {
-        SaeConfig s = c.sae();
-        String what = s.beta() > 0 ? "g-SAE β=" + Panel.number(s.beta()) : "TopK SAE";
-        String data = c.data().source() != null ? c.data().source().describe() : c.data().description();
-        return what + " · M=" + s.latents() + ", k=" + s.k() + " · " + c.train().steps() + " steps of " + c.train().batch() + " tokens · " + data;
-    }
-
     private Checkpoint save(Checkpoint start, TrainingStep step) {
-        Checkpoint c = new Checkpoint(start.sae(), start.train(), start.scales(), step.snapshot(), source.position(), start.data());
+        Checkpoint c = new Checkpoint(start.sae(), start.train(), start.scales(), step.state(), source.position(), start.data());
         c.save(out.resolve(CHECKPOINT));
+        LOG.log(System.Logger.Level.DEBUG, "checkpoint at step {0} written to {1}", c.step(), out.resolve(CHECKPOINT));
+        for (Listener l : listeners) l.saved(c);
         return c;
     }
 
     private Map<String, Number> withEvaluation(Map<String, Number> row, long t, TrainingStep step, Checkpoint start) {
         if (eval != null && (t % evalEvery == 0 || t == start.train().steps()))
-            row.putAll(eval.evaluate(t, step.snapshot().params(), start.scales()));
+            row.putAll(eval.evaluate(t, step.state().params(), start.scales()));
         return row;
     }
 

@@ -1,12 +1,6 @@
 package gsae.cuda;
 
-import gsae.cli.SelftestCommand;
-import gsae.config.UserError;
 import org.junit.jupiter.api.Test;
-import picocli.CommandLine;
-
-import java.io.PrintWriter;
-import java.io.StringWriter;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -43,26 +37,5 @@ class CudaUnavailableTest {
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> CudaBackend.open("0", Precision.BF16));
         assertEquals(why, e.getMessage());
         assertThrows(IllegalStateException.class, () -> CudaBackend.openDense("0"));
-    }
-
-    @Test
-    void selftestSaysOneLineAndExitsTwo() {
-        String why = CudaBackend.unavailableReason("0");
-        assumeTrue(why != null, "a GPU is usable here");
-        StringWriter out = new StringWriter(), err = new StringWriter();
-        CommandLine cl = new CommandLine(new SelftestCommand()).setOut(new PrintWriter(out)).setErr(new PrintWriter(err));
-        int code = cl.execute("--backend", "cuda", "--device", "0");
-        assertEquals(2, code);
-        assertEquals("", out.toString());
-        String text = err.toString().strip();
-        assertFalse(text.contains("\n"), text);
-        assertEquals("gsae selftest: CUDA backend unavailable: " + why, text);
-    }
-
-    @Test
-    void selftestRejectsOtherBackends() {
-        CommandLine cl = new CommandLine(new SelftestCommand()).setOut(new PrintWriter(new StringWriter())).setErr(new PrintWriter(new StringWriter()));
-        cl.setExecutionExceptionHandler((e, c, parsed) -> e instanceof UserError ? 2 : 1);
-        assertEquals(2, cl.execute("--backend", "cpu"));
     }
 }

@@ -2,7 +2,6 @@ package gsae.io;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import gsae.cli.Main;
 import gsae.config.SaeConfig;
 import gsae.cpu.CpuBackend;
 import gsae.ops.Batch;
@@ -11,11 +10,8 @@ import gsae.ops.Params;
 import gsae.ops.Scales;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -173,25 +169,5 @@ class ExportTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> Export.sparsify(params(), SaeConfig.of(D, M + 1, K, 0f), Scales.NONE, dir));
         assertTrue(e.getMessage().contains("M=" + M) && e.getMessage().contains("M=" + (M + 1)), e.getMessage());
-    }
-
-    @Test
-    void commandNamesAMissingCheckpoint() {
-        Path missing = dir.resolve("no-such-run");
-        StringWriter err = new StringWriter();
-        CommandLine cmd = Main.commandLine(new Main()).setErr(new PrintWriter(err, true));
-        int code = cmd.execute("export", "--checkpoint", missing.toString(), "--format", "saelens", "--out", dir.resolve("out").toString());
-        assertEquals(Main.USER_ERROR, code);
-        assertEquals("gsae: " + missing + ": no such checkpoint folder", err.toString().strip());
-    }
-
-    @Test
-    void commandRejectsAnUnknownFormat() {
-        StringWriter err = new StringWriter();
-        CommandLine cmd = Main.commandLine(new Main()).setErr(new PrintWriter(err, true));
-        int code = cmd.execute("export", "--checkpoint", dir.toString(), "--format", "onnx", "--out", dir.toString());
-        assertEquals(Main.USER_ERROR, code);
-        assertEquals("gsae: Invalid value for option '--format': expected one of [SPARSIFY, SAELENS] (case-insensitive) but was 'onnx' "
-                + "(see gsae export --help)", err.toString().strip());
     }
 }

@@ -8,8 +8,6 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -46,7 +44,7 @@ class ResumeTest {
     }
 
     private static Trainer trainer(SyntheticSource src, Path out) {
-        return new Trainer(CpuBackend.reference(), src, out).progress(new PrintStream(new ByteArrayOutputStream()), true);
+        return new Trainer(CpuBackend.reference(), src, out);
     }
 
     @ParameterizedTest(name = "crash during step {0}")

@@ -8,22 +8,20 @@ import gsae.cpu.CpuBackend;
 import gsae.io.Checkpoint;
 import gsae.io.DataRecord;
 import gsae.ops.Scales;
+import gsae.ops.StepMetrics;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import javax.imageio.ImageIO;
-import java.awt.image.BufferedImage;
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.LongStream;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -94,13 +92,23 @@ class TrainerTest {
     }
 
     @Test
-    void trainingWritesCheckpointMetricsAndCurvesAndLowersFvu(@TempDir Path out) throws IOException {
+    void trainingWritesCheckpointAndMetricsTellsListenersAndLowersFvu(@TempDir Path out) {
         int steps = 40;
         SyntheticSource src = new SyntheticSource(D, 8, 3);
-        ByteArrayOutputStream progress = new ByteArrayOutputStream();
+        List<Long> stepped = new ArrayList<>(), saved = new ArrayList<>();
         Trainer trainer = new Trainer(CpuBackend.reference(), src, out)
-                .progress(new PrintStream(progress, true, StandardCharsets.UTF_8), true)
-                .evaluateEvery(10, (step, params, scales) -> Map.of("probe", (double) step));
+                .evaluateEvery(10, (step, params, scales) -> Map.of("probe", (double) step))
+                .listen(new Trainer.Listener() {
+                    @Override
+                    public void stepped(long step, float lr, StepMetrics m, double tokensPerSecond) {
+                        stepped.add(step);
+                    }
+
+                    @Override
+                    public void saved(Checkpoint c) {
+                        saved.add(c.step());
+                    }
+                });
         Trainer.Result r = trainer.run(Initializer.fresh(sae(), train(steps, 15), src, DataRecord.described("synthetic")));
 
         assertEquals(steps, r.last().step());
@@ -118,28 +126,62 @@ class TrainerTest {
         assertTrue(rows.get(steps - 1).get("fvu") < 0.5 * rows.get(0).get("fvu"),
                 "FVU should at least halve: " + rows.get(0).get("fvu") + " → " + rows.get(steps - 1).get("fvu"));
 
-        BufferedImage png = ImageIO.read(out.resolve(Trainer.CURVES).toFile());
-        assertTrue(png.getWidth() > 0 && png.getHeight() > 0);
-        String lines = progress.toString(StandardCharsets.UTF_8);
-        assertEquals(10, lines.lines().filter(l -> l.startsWith("step ")).count(), "one line per 10% when quiet:\n" + lines);
+        assertEquals(LongStream.rangeClosed(1, steps).boxed().toList(), stepped);
+        assertEquals(List.of(15L, 30L, 40L), saved);
+        assertEquals(List.of(Trainer.CHECKPOINT, Trainer.METRICS), fileNames(out), "the engine writes nothing else");
     }
 
     @Test
-    void progressBarShowsStepEtaAndMetrics() {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        try (Progress bar = new BarProgress(new PrintStream(bytes, true, StandardCharsets.UTF_8), 11, 20)) {
-            bar.update(15, new gsae.ops.StepMetrics(0.25, 0.5, 0.26, 4, 0.125), 1234);
+    void stopEndsTheRunWithACheckpointAtThatStep(@TempDir Path out) {
+        SyntheticSource src = new SyntheticSource(D, 8, 3);
+        Trainer trainer = new Trainer(CpuBackend.reference(), src, out);
+        trainer.listen(new Trainer.Listener() {
+            @Override
+            public void stepped(long step, float lr, StepMetrics m, double tokensPerSecond) {
+                if (step == 7) trainer.stop();
+            }
+        });
+        Trainer.Result r = trainer.run(Initializer.fresh(sae(), train(40, 15), src, DataRecord.described("synthetic")));
+        assertEquals(7, r.last().step());
+        assertEquals(7, Checkpoint.load(out.resolve(Trainer.CHECKPOINT)).step());
+        assertEquals(7L * N, r.last().dataPosition());
+    }
+
+    /** The memory fix of #10: the run trains in the start state's own arrays and checkpoints from them, never copying the state. */
+    @Test
+    void aHostRunHoldsOneCopyOfTheState(@TempDir Path out) {
+        SyntheticSource src = new SyntheticSource(D, 8, 3);
+        Checkpoint start = Initializer.fresh(sae(), train(20, 10), src, DataRecord.described("synthetic"));
+        float[] wDec = start.state().params().wDec(), adamV = start.state().adamV().wEnc();
+        List<Checkpoint> saved = new ArrayList<>();
+        Trainer.Result r = new Trainer(CpuBackend.fast(1), src, out).listen(new Trainer.Listener() {
+            @Override
+            public void saved(Checkpoint c) {
+                saved.add(c);
+            }
+        }).run(start);
+        assertEquals(2, saved.size());
+        for (Checkpoint c : saved) {
+            assertSame(wDec, c.state().params().wDec(), "checkpoints are written from the live arrays");
+            assertSame(adamV, c.state().adamV().wEnc());
         }
-        String shown = bytes.toString(StandardCharsets.UTF_8);
-        assertTrue(shown.contains("15/20"), shown);
-        assertTrue(shown.contains("fvu 0.2500") && shown.contains("dead 12.5%") && shown.contains("1.2k tok/s"), shown);
+        assertSame(wDec, r.last().state().params().wDec());
+        assertEquals(20, r.last().step());
+    }
+
+    private static List<String> fileNames(Path dir) {
+        try (var s = java.nio.file.Files.list(dir)) {
+            return s.map(p -> p.getFileName().toString()).sorted().toList();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     @Test
     void nonFiniteLossStopsWithTheLastCheckpointNamed(@TempDir Path out) {
         SyntheticSource src = new SyntheticSource(D, 8, 3);
         Checkpoint start = Initializer.fresh(sae(), new TrainConfig(50, N, 1e30f, 0, LrDecay.NONE, 7, 1, 1, false, 100), src, DataRecord.described("synthetic"));
-        Trainer t = new Trainer(CpuBackend.reference(), src, out).progress(new PrintStream(new ByteArrayOutputStream()), true);
+        Trainer t = new Trainer(CpuBackend.reference(), src, out);
         UserError e = assertThrows(UserError.class, () -> t.run(start));
         assertTrue(e.getMessage().contains("last checkpoint is from step"), e.getMessage());
     }

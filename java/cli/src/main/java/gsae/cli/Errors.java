@@ -1,0 +1,52 @@
+package gsae.cli;
+
+import gsae.config.UserError;
+import gsae.train.MemoryNeed;
+import picocli.CommandLine;
+
+import java.io.UncheckedIOException;
+
+/**
+ * How a failure reaches the user. Input they can fix (bad options, bad files, impossible settings,
+ * a disk that is full) is one line "gsae: …" on stderr and exit code {@value Main#USER_ERROR}. Anything
+ * else is a bug in gsae: one line saying so and how to see the stack trace, exit code
+ * {@value Main#INTERNAL_ERROR}. {@code GSAE_DEBUG=1} adds the stack trace to both.
+ */
+final class Errors {
+
+    private Errors() {}
+
+    static int onExecution(Exception e, CommandLine cl, CommandLine.ParseResult parsed) {
+        boolean user = isUserError(e);
+        if (user) cl.getErr().println("gsae: " + e.getMessage());
+        else cl.getErr().println("gsae: internal error (a bug in gsae, not in your input): " + e
+                + (debug() ? "" : "; rerun with GSAE_DEBUG=1 for the stack trace and report it"));
+        if (debug()) e.printStackTrace(cl.getErr());
+        cl.getErr().flush();
+        return user ? Main.USER_ERROR : Main.INTERNAL_ERROR;
+    }
+
+    static int onParameters(CommandLine.ParameterException e, String[] args) {
+        CommandLine cl = e.getCommandLine();
+        cl.getErr().println("gsae: " + e.getMessage() + " (see " + cl.getCommandSpec().qualifiedName() + " --help)");
+        cl.getErr().flush();
+        return Main.USER_ERROR;
+    }
+
+    /** "gsae: out of memory: …": the heap the JVM had, the estimated need when known, and how to give it more. */
+    static String outOfMemory(long maxHeap, long need) {
+        String have = "the Java heap (" + MemoryNeed.gib(maxHeap) + ") is full";
+        String want = need > 0 ? "; this run needs about " + MemoryNeed.gib(need) : "";
+        long suggest = need > 0 ? Math.max(need + need / 4, maxHeap + maxHeap / 2) : 2 * maxHeap;
+        return "gsae: out of memory: " + have + want + ": raise it with GSAE_JAVA_OPTS=-Xmx" + (suggest + (1L << 30) - 1 >> 30)
+                + "g, or use fewer --latents or a smaller --batch";
+    }
+
+    static boolean isUserError(Throwable e) {
+        return e instanceof UserError || e instanceof UncheckedIOException;
+    }
+
+    static boolean debug() {
+        return "1".equals(System.getenv("GSAE_DEBUG"));
+    }
+}

@@ -1,0 +1,2 @@
+/** The gsae command line: one picocli command per verb over the engine, plus what only a terminal user needs: the progress display, the message on Ctrl-C, the figures. */
+package gsae.cli;

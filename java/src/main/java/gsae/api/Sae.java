@@ -1,0 +1,116 @@
+package gsae.api;
+
+import gsae.config.SaeConfig;
+import gsae.cpu.FastOps;
+import gsae.io.Checkpoint;
+import gsae.io.Export;
+import gsae.io.Manifest;
+import gsae.ops.Batch;
+import gsae.ops.Params;
+import gsae.ops.Scales;
+import gsae.ops.Selection;
+
+import java.nio.file.Path;
+
+/**
+ * A trained SAE, frozen for inference: encode rows of activations (and, for a g-SAE, their
+ * gradients) into the latents it keeps, decode them back, or both at once. Every method may be
+ * called from several threads at once: the parameters are never written, and each thread gets its
+ * own scratch space (about the size of the encoder, kept while the thread lives).
+ *
+ * <p>Inputs are in the caller's units: the SAE applies its act_scale and grad_scale (SPEC §6) to
+ * copies, never to the caller's arrays. Activations in {@link Codes} are those of the scaled input;
+ * {@link #decode} and {@link #reconstruct} return rows in the caller's units again.
+ */
+public final class Sae {
+
+    private final SaeConfig cfg;
+    private final Params params;
+    private final Scales scales;
+    private final Manifest source;
+    private final ThreadLocal<FastOps> ops = ThreadLocal.withInitial(() -> new FastOps(1));
+
+    Sae(SaeConfig cfg, Params params, Scales scales, Manifest source) {
+        this.cfg = cfg;
+        this.params = params;
+        this.scales = scales;
+        this.source = source;
+    }
+
+    /** The SAE in a checkpoint folder written by {@link SaeTrainer#save} or {@code gsae train}. */
+    public static Sae load(Path checkpointDir) {
+        Checkpoint c = Checkpoint.load(checkpointDir);
+        return new Sae(c.sae(), c.state().params(), c.scales(), c.data().source());
+    }
+
+    /** Input width d. */
+    public int d() {
+        return cfg.d();
+    }
+
+    /** Number of latents M. */
+    public int latents() {
+        return cfg.latents();
+    }
+
+    /** Latents kept per row. */
+    public int k() {
+        return cfg.k();
+    }
+
+    /** Gradient weight β of the selection score (0 for a TopK SAE). */
+    public float beta() {
+        return cfg.beta();
+    }
+
+    /** The factor applied to activations before encoding. */
+    public float actScale() {
+        return scales.actScale();
+    }
+
+    /** The factor applied to gradients before encoding. */
+    public float gradScale() {
+        return scales.gradScale();
+    }
+
+    /** The k latents of each row selected by z alone (β = 0, as at inference without gradients). x: [rows, d]. */
+    public Codes encode(float[] x, int rows) {
+        return encode(x, null, rows);
+    }
+
+    /**
+     * The k latents of each row selected by z∘(1 + β·|g·W_decᵀ|) (SPEC §2); without {@code g}, by z.
+     *
+     * @param x    activations [rows, d], left unchanged
+     * @param g    gradients of the loss with respect to x [rows, d], or null; left unchanged
+     * @param rows number of rows
+     */
+    public Codes encode(float[] x, float[] g, int rows) {
+        Inputs.check("x", x, rows, d());
+        if (g != null) Inputs.check("g", g, rows, d());
+        Batch b = new Batch(rows, d(), Inputs.scaled(x, scales.actScale()), g == null ? null : Inputs.scaled(g, scales.gradScale()));
+        Selection s = ops.get().encodeSelect(params, b, g == null ? 0f : cfg.beta(), cfg.k(), null, 0).top();
+        return new Codes(rows, s.k(), s.indices(), s.values());
+    }
+
+    /** The rows these codes stand for, in the caller's units: (a·W_dec + b_dec) / act_scale.  returns [rows, d] */
+    public float[] decode(Codes codes) {
+        if (codes.k() < 1) throw new IllegalArgumentException("codes: k must be ≥ 1, got " + codes.k());
+        for (int i : codes.indices())
+            if (i < 0 || i >= latents()) throw new IllegalArgumentException("codes: latent index " + i + " is outside 0.." + (latents() - 1));
+        float[] xhat = ops.get().decode(params, new Selection(codes.rows(), codes.k(), codes.indices(), codes.values()), true);
+        float inv = 1f / scales.actScale();
+        if (inv != 1f) for (int i = 0; i < xhat.length; i++) xhat[i] *= inv;
+        return xhat;
+    }
+
+    /** decode(encode(x)): the SAE's reconstruction of each row, in the caller's units.  returns [rows, d] */
+    public float[] reconstruct(float[] x, int rows) {
+        return decode(encode(x, rows));
+    }
+
+    /** Writes the SAE in {@code format} into {@code dir}, act_scale folded in so that it acts on raw activations. */
+    public void export(ExportFormat format, Path dir) {
+        Export.write(Export.Format.valueOf(format.name()), params, cfg, scales, new Export.Origin(source, null), dir);
+    }
+}

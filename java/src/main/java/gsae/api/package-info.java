@@ -1,0 +1,14 @@
+/**
+ * gsae as a library: the one package a trainer that embeds gsae imports.
+ *
+ * <p>{@link gsae.api.SaeTrainer#builder} configures an SAE and how it trains; the trainer then takes
+ * the caller's own (x, g) batches one {@link gsae.api.SaeTrainer#step step} at a time and returns
+ * each step's {@link gsae.api.Metrics}. {@link gsae.api.Sae} is a trained SAE frozen for inference
+ * (encode, decode, reconstruct), safe to share between threads. Checkpoints written here resume
+ * here and in {@code gsae train --resume}; exports load in SAELens and sparsify.
+ *
+ * <p>Nothing here prints, exits or installs shutdown hooks; what the library has to say goes to
+ * {@link java.lang.System.Logger} under the names of its classes. Errors in what the caller passes
+ * are {@link java.lang.IllegalArgumentException}s whose message names the option or argument.
+ */
+package gsae.api;

@@ -1,2 +1,0 @@
-/** The gsae command line: one picocli command per verb, each a thin shell over the library. */
-package gsae.cli;

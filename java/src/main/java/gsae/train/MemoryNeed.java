@@ -1,0 +1,33 @@
+package gsae.train;
+
+import gsae.config.SaeConfig;
+import gsae.config.Sizes;
+
+/**
+ * What a host training run holds on the heap, estimated from the sizes alone, for messages that
+ * tell the user how much memory to give the JVM. It counts the state (parameters and both Adam
+ * moments), one set of gradients, the batch, and the encoder's scores (N × M).
+ */
+public final class MemoryNeed {
+
+    private MemoryNeed() {}
+
+    /** Estimated peak heap bytes of training {@code sae} on batches of {@code batch} tokens on a CPU backend. */
+    public static long trainingBytes(SaeConfig sae, long batch) {
+        long params = paramsBytes(sae);
+        long data = Sizes.bytes("batch", Sizes.product("batch", batch, sae.d()), Float.BYTES) * 3; // x, g, x̂
+        long scores = Sizes.bytes("batch", Sizes.product("batch", batch, sae.latents()), Float.BYTES) * 2; // z, score
+        return Math.addExact(Math.addExact(Math.multiplyExact(params, 4), data), Math.addExact(scores, 16L * sae.latents()));
+    }
+
+    /** Bytes of one copy of the parameters: 2·M·d + M + d floats. */
+    public static long paramsBytes(SaeConfig sae) {
+        long md = Sizes.product("latents", sae.latents(), sae.d());
+        return Sizes.bytes("latents", 2 * md + sae.latents() + sae.d(), Float.BYTES);
+    }
+
+    /** "3.2 GiB" */
+    public static String gib(long bytes) {
+        return String.format("%.1f GiB", bytes / (double) (1L << 30));
+    }
+}
