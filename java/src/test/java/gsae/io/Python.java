@@ -8,10 +8,16 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
-/** Runs a python3 script for interoperability tests; exit code −1 when python3 cannot run at all. */
+/**
+ * Runs a Python script for interoperability tests: the project's venv ({@code make venv}, which {@code make test}
+ * builds first) when it exists, else python3; exit code −1 when neither can run at all.
+ */
 final class Python {
 
     record Result(int code, String output) {}
+
+    /** The venv's interpreter, seen from the engine module's folder (surefire's working directory). */
+    private static final Path VENV = Path.of("..", ".venv", "bin", "python");
 
     private Python() {}
 
@@ -22,7 +28,7 @@ final class Python {
 
     /** Runs {@code script} with {@code args} in sys.argv[1:], stdout and stderr together, one minute at most. */
     static Result run(String script, String... args) {
-        List<String> command = new ArrayList<>(List.of("python3", "-c", script));
+        List<String> command = new ArrayList<>(List.of(Files.isExecutable(VENV) ? VENV.toString() : "python3", "-c", script));
         command.addAll(List.of(args));
         try {
             // Output goes to a file, so that a chatty script cannot fill the pipe and stall before the timeout.
