@@ -3,9 +3,12 @@ package gsae.cuda;
 import gsae.config.SaeConfig;
 import gsae.ops.Batch;
 import gsae.ops.Losses;
+import gsae.ops.StateChunks;
 import gsae.ops.StepMetrics;
 import gsae.ops.TrainState;
 import gsae.ops.TrainingStep;
+import gsae.tensor.ChunkedTensor;
+import gsae.tensor.Dtype;
 
 /**
  * A training step whose parameters, Adam moments, gradients and since-fired counters live on the
@@ -16,13 +19,15 @@ import gsae.ops.TrainingStep;
 public final class CudaTrainingStep implements TrainingStep {
 
     private static final int COUNTER_THREADS = 256;
+    /** Bytes of the staging buffer checkpoints are read through. */
+    static final int STAGE_OUT = 1 << 20;
 
     private final SaeConfig cfg;
     private final Stages stages;
     private final DeviceParams params, grads, adamM, adamV;
     private final DeviceBuffer since, dead, counters;
     private final Kernel advance, reset, mark;
-    private PinnedBuffer stageX, stageG;
+    private PinnedBuffer stageX, stageG, stageOut;
     private long step;
     private int deadCount;
 
@@ -124,12 +129,41 @@ public final class CudaTrainingStep implements TrainingStep {
         return new TrainState(params.download(), adamM.download(), adamV.download(), step, fired);
     }
 
+    /**
+     * The device state read {@value #STAGE_OUT} bytes at a time through one page-locked buffer, in
+     * whatever chunks the reader asks for (they need not align with rows).
+     */
+    @Override
+    public StateChunks chunks() {
+        stages.ctx.makeCurrent();
+        stages.ctx.sync("checkpoint");
+        if (stageOut == null) stageOut = new PinnedBuffer(stages.ctx, STAGE_OUT, "checkpoint staging");
+        int d = cfg.d(), m = cfg.latents();
+        return new StateChunks(d, m, tensors(params), tensors(adamM), tensors(adamV), step, chunked(since, Dtype.I64, m));
+    }
+
+    private StateChunks.Tensors tensors(DeviceParams p) {
+        return new StateChunks.Tensors(chunked(p.wEnc(), Dtype.F32, p.m(), p.d()), chunked(p.bEnc(), Dtype.F32, p.m()),
+                chunked(p.wDec(), Dtype.F32, p.m(), p.d()), chunked(p.bDec(), Dtype.F32, p.d()));
+    }
+
+    private ChunkedTensor chunked(DeviceBuffer buffer, Dtype dtype, long... shape) {
+        return new ChunkedTensor(dtype, shape, (offset, into) -> {
+            stages.ctx.makeCurrent();
+            for (long at = 0, len; at < into.byteSize(); at += len) {
+                len = Math.min(STAGE_OUT, into.byteSize() - at);
+                stageOut.receive(buffer, offset + at, into, at, len);
+            }
+        });
+    }
+
     @Override
     public void close() {
         stages.ctx.makeCurrent();
         try {
             if (stageX != null) stageX.close();
             if (stageG != null) stageG.close();
+            if (stageOut != null) stageOut.close();
         } finally {
             stages.close();
         }

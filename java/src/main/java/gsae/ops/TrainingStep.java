@@ -21,6 +21,15 @@ public interface TrainingStep extends AutoCloseable {
         return snapshot();
     }
 
+    /**
+     * The state as tensors read chunk by chunk, valid until the next {@link #step}: what checkpoints
+     * are written from. Host backends read their live arrays; device backends read device memory a
+     * chunk at a time, so no whole host copy is made.
+     */
+    default StateChunks chunks() {
+        return StateChunks.of(state());
+    }
+
     @Override
     void close();
 }
