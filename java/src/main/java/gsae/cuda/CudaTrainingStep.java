@@ -3,6 +3,7 @@ package gsae.cuda;
 import gsae.config.SaeConfig;
 import gsae.ops.Batch;
 import gsae.ops.Losses;
+import gsae.ops.Params;
 import gsae.ops.StateChunks;
 import gsae.ops.StepMetrics;
 import gsae.ops.TrainState;
@@ -28,10 +29,13 @@ public final class CudaTrainingStep implements TrainingStep {
     private final DeviceBuffer since, dead, counters;
     private final Kernel advance, reset, mark;
     private PinnedBuffer stageX, stageG, stageOut;
+    /** Host arrays {@link #state} downloads into: the adopted initial state's, or made on first use. */
+    private TrainState mirror;
     private long step;
     private int deadCount;
 
-    CudaTrainingStep(SaeConfig cfg, Stages stages, Kernels kernels, TrainState init) {
+    /** Uploads {@code init}; when {@code adopt}, its arrays become the host mirror {@link #state} refreshes. */
+    CudaTrainingStep(SaeConfig cfg, Stages stages, Kernels kernels, TrainState init, boolean adopt) {
         if (init.params().d() != cfg.d() || init.params().m() != cfg.latents())
             throw new IllegalArgumentException("state shape does not match the SAE config");
         this.cfg = cfg;
@@ -53,6 +57,7 @@ public final class CudaTrainingStep implements TrainingStep {
         adamV.upload(init.adamV());
         since.upload(init.sinceFired());
         step = init.step();
+        mirror = adopt ? init : null;
         counters.zero(16);
         markDead();
         deadCount = (int) readCounters()[1];
@@ -118,6 +123,22 @@ public final class CudaTrainingStep implements TrainingStep {
         long[] raw = new long[2];
         counters.download(raw);
         return raw;
+    }
+
+    /**
+     * The state downloaded into one set of host arrays, reused by every call (a run that adopted
+     * its initial state holds no other host copy): valid until the next call or {@link #step}.
+     */
+    @Override
+    public TrainState state() {
+        stages.ctx.makeCurrent();
+        stages.ctx.sync("state");
+        if (mirror == null) mirror = TrainState.fresh(Params.zeros(cfg.d(), cfg.latents()));
+        params.download(mirror.params());
+        adamM.download(mirror.adamM());
+        adamV.download(mirror.adamV());
+        since.download(mirror.sinceFired());
+        return new TrainState(mirror.params(), mirror.adamM(), mirror.adamV(), step, mirror.sinceFired());
     }
 
     @Override

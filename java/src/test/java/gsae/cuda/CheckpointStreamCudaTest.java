@@ -26,6 +26,7 @@ import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -56,6 +57,33 @@ class CheckpointStreamCudaTest {
             assertArrayEquals(snap.adamV().wDec(), back.adamV().wDec());
             assertArrayEquals(snap.sinceFired(), back.sinceFired());
             assertEquals(2, back.step());
+        }
+    }
+
+    /** An adopted state is the host side of state(): refreshed in place, no second host copy; an opened one is left alone. */
+    @Test
+    void stateReusesTheAdoptedArrays() {
+        CheckCase c = CheckCase.of(24, 37, 53, 4, 0.5f, 22);
+        SaeConfig sae = SaeConfig.of(c.d(), c.m(), c.k(), c.beta());
+        TrainState adopted = TrainState.fresh(c.params()), opened = TrainState.fresh(c.params()), before = opened.copy();
+        CudaBackend gpu = Gpu.backend(Precision.F32);
+        try (TrainingStep a = gpu.adopt(sae, adopted); TrainingStep o = gpu.open(sae, opened)) {
+            for (int s = 0; s < 2; s++) {
+                var batch = new CheckCase(c.n(), c.d(), c.m(), c.k(), c.beta(), c.auxK(), 60 + s).batch();
+                a.step(batch, sae.defaultLearningRate());
+                o.step(batch, sae.defaultLearningRate());
+            }
+            TrainState state = a.state(), snap = a.snapshot();
+            assertSame(adopted.params().wEnc(), state.params().wEnc());
+            assertSame(adopted.adamV().wDec(), state.adamV().wDec());
+            assertArrayEquals(snap.params().wEnc(), state.params().wEnc());
+            assertArrayEquals(snap.adamM().bEnc(), state.adamM().bEnc());
+            assertArrayEquals(snap.sinceFired(), state.sinceFired());
+            assertEquals(2, state.step());
+            TrainState fromOpened = o.state();
+            assertArrayEquals(snap.params().wDec(), fromOpened.params().wDec());
+            assertArrayEquals(before.params().wDec(), opened.params().wDec(), "open() copies: the caller's arrays stay as they were");
+            assertSame(fromOpened.params().wDec(), o.state().params().wDec(), "one host mirror, reused");
         }
     }
 
