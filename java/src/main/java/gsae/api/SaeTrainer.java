@@ -134,7 +134,7 @@ public final class SaeTrainer implements AutoCloseable {
         requireStarted("save");
         TrainConfig train = new TrainConfig((int) Math.min(Integer.MAX_VALUE, steps), Math.max(2, lastRows), Float.NaN, 0, LrDecay.NONE,
                 settings.seed, 0, settings.threads, settings.estimateActScale, Math.max(1, lastRows));
-        new Checkpoint(cfg, train, scales, step.state(), tokens, DataRecord.described(DATA)).save(dir);
+        Checkpoint.save(dir, cfg, train, scales, step.chunks(), tokens, DataRecord.described(DATA));
         LOG.log(System.Logger.Level.DEBUG, "checkpoint at step {0} written to {1}", steps, dir);
         for (Consumer<Path> l : settings.onCheckpoint) l.accept(dir);
         return dir;

@@ -132,10 +132,20 @@ public final class CudaBackend implements Backend, AutoCloseable {
 
     @Override
     public TrainingStep open(SaeConfig cfg, TrainState init) {
+        return open(cfg, init, false);
+    }
+
+    /** Uploads {@code init} and keeps its arrays as the host side of {@link TrainingStep#state}, so a run holds one host copy. */
+    @Override
+    public TrainingStep adopt(SaeConfig cfg, TrainState init) {
+        return open(cfg, init, true);
+    }
+
+    private TrainingStep open(SaeConfig cfg, TrainState init, boolean adopt) {
         ctx.makeCurrent();
         Stages stages = new Stages(ctx, kernels, mode);
         try {
-            return new CudaTrainingStep(cfg, stages, kernels, init);
+            return new CudaTrainingStep(cfg, stages, kernels, init, adopt);
         } catch (RuntimeException e) {
             stages.close();
             throw e;

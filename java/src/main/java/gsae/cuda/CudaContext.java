@@ -170,6 +170,15 @@ final class CudaContext implements Driver {
         CudaException.check(JCudaDriver.cuMemcpyHtoDAsync(pointer(dst), host, bytes, stream), "cuMemcpyHtoDAsync(" + bytes + " bytes)");
     }
 
+    @Override
+    public void copyOutToHost(long hostDst, long src, long offset, long bytes, String what) {
+        Pointer host = pinned.get(hostDst);
+        if (host == null) throw new IllegalArgumentException("no page-locked host memory at 0x" + Long.toHexString(hostDst));
+        CudaException.check(JCudaDriver.cuMemcpyDtoHAsync(host, pointer(src).withByteOffset(offset), bytes, stream),
+                "cuMemcpyDtoHAsync(" + bytes + " bytes at " + offset + " of " + what + ")");
+        sync("reading " + what);
+    }
+
     /** Loads {@code gsae/kernels/<family>.fatbin} from the jar with cuModuleLoadData. */
     @Override
     public void loadModule(String family) {

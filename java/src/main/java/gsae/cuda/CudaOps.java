@@ -1,5 +1,6 @@
 package gsae.cuda;
 
+import gsae.config.Sizes;
 import gsae.ops.Batch;
 import gsae.ops.Encoded;
 import gsae.ops.Losses;
@@ -59,7 +60,7 @@ public final class CudaOps implements Ops, AutoCloseable {
         out.fill(DeviceBuffer.NAN_BITS, (long) s.n() * p.d());
         stages.forward.decode(dp, ds, withBias, out);
         stages.ctx.sync("decode");
-        float[] xhat = new float[s.n() * p.d()];
+        float[] xhat = new float[Sizes.hostArray("batch", "tokens per batch", s.n(), p.d())];
         out.download(xhat);
         return xhat;
     }

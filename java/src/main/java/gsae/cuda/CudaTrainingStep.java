@@ -3,9 +3,13 @@ package gsae.cuda;
 import gsae.config.SaeConfig;
 import gsae.ops.Batch;
 import gsae.ops.Losses;
+import gsae.ops.Params;
+import gsae.ops.StateChunks;
 import gsae.ops.StepMetrics;
 import gsae.ops.TrainState;
 import gsae.ops.TrainingStep;
+import gsae.tensor.ChunkedTensor;
+import gsae.tensor.Dtype;
 
 /**
  * A training step whose parameters, Adam moments, gradients and since-fired counters live on the
@@ -16,17 +20,22 @@ import gsae.ops.TrainingStep;
 public final class CudaTrainingStep implements TrainingStep {
 
     private static final int COUNTER_THREADS = 256;
+    /** Bytes of the staging buffer checkpoints are read through. */
+    static final int STAGE_OUT = 1 << 20;
 
     private final SaeConfig cfg;
     private final Stages stages;
     private final DeviceParams params, grads, adamM, adamV;
     private final DeviceBuffer since, dead, counters;
     private final Kernel advance, reset, mark;
-    private PinnedBuffer stageX, stageG;
+    private PinnedBuffer stageX, stageG, stageOut;
+    /** Host arrays {@link #state} downloads into: the adopted initial state's, or made on first use. */
+    private TrainState mirror;
     private long step;
     private int deadCount;
 
-    CudaTrainingStep(SaeConfig cfg, Stages stages, Kernels kernels, TrainState init) {
+    /** Uploads {@code init}; when {@code adopt}, its arrays become the host mirror {@link #state} refreshes. */
+    CudaTrainingStep(SaeConfig cfg, Stages stages, Kernels kernels, TrainState init, boolean adopt) {
         if (init.params().d() != cfg.d() || init.params().m() != cfg.latents())
             throw new IllegalArgumentException("state shape does not match the SAE config");
         this.cfg = cfg;
@@ -48,6 +57,7 @@ public final class CudaTrainingStep implements TrainingStep {
         adamV.upload(init.adamV());
         since.upload(init.sinceFired());
         step = init.step();
+        mirror = adopt ? init : null;
         counters.zero(16);
         markDead();
         deadCount = (int) readCounters()[1];
@@ -115,6 +125,22 @@ public final class CudaTrainingStep implements TrainingStep {
         return raw;
     }
 
+    /**
+     * The state downloaded into one set of host arrays, reused by every call (a run that adopted
+     * its initial state holds no other host copy): valid until the next call or {@link #step}.
+     */
+    @Override
+    public TrainState state() {
+        stages.ctx.makeCurrent();
+        stages.ctx.sync("state");
+        if (mirror == null) mirror = TrainState.fresh(Params.zeros(cfg.d(), cfg.latents()));
+        params.download(mirror.params());
+        adamM.download(mirror.adamM());
+        adamV.download(mirror.adamV());
+        since.download(mirror.sinceFired());
+        return new TrainState(mirror.params(), mirror.adamM(), mirror.adamV(), step, mirror.sinceFired());
+    }
+
     @Override
     public TrainState snapshot() {
         stages.ctx.makeCurrent();
@@ -124,12 +150,41 @@ public final class CudaTrainingStep implements TrainingStep {
         return new TrainState(params.download(), adamM.download(), adamV.download(), step, fired);
     }
 
+    /**
+     * The device state read {@value #STAGE_OUT} bytes at a time through one page-locked buffer, in
+     * whatever chunks the reader asks for (they need not align with rows).
+     */
+    @Override
+    public StateChunks chunks() {
+        stages.ctx.makeCurrent();
+        stages.ctx.sync("checkpoint");
+        if (stageOut == null) stageOut = new PinnedBuffer(stages.ctx, STAGE_OUT, "checkpoint staging");
+        int d = cfg.d(), m = cfg.latents();
+        return new StateChunks(d, m, tensors(params), tensors(adamM), tensors(adamV), step, chunked(since, Dtype.I64, m));
+    }
+
+    private StateChunks.Tensors tensors(DeviceParams p) {
+        return new StateChunks.Tensors(chunked(p.wEnc(), Dtype.F32, p.m(), p.d()), chunked(p.bEnc(), Dtype.F32, p.m()),
+                chunked(p.wDec(), Dtype.F32, p.m(), p.d()), chunked(p.bDec(), Dtype.F32, p.d()));
+    }
+
+    private ChunkedTensor chunked(DeviceBuffer buffer, Dtype dtype, long... shape) {
+        return new ChunkedTensor(dtype, shape, (offset, into) -> {
+            stages.ctx.makeCurrent();
+            for (long at = 0, len; at < into.byteSize(); at += len) {
+                len = Math.min(STAGE_OUT, into.byteSize() - at);
+                stageOut.receive(buffer, offset + at, into, at, len);
+            }
+        });
+    }
+
     @Override
     public void close() {
         stages.ctx.makeCurrent();
         try {
             if (stageX != null) stageX.close();
             if (stageG != null) stageG.close();
+            if (stageOut != null) stageOut.close();
         } finally {
             stages.close();
         }

@@ -32,6 +32,10 @@ public final class DeviceBuffer implements AutoCloseable {
         return bytes;
     }
 
+    String what() {
+        return what;
+    }
+
     /** The raw device address: a kernel's pointer argument, or for libraries bound through FFM (cuBLAS). */
     long address() {
         if (freed) throw new IllegalStateException(what + " was used after it was freed");

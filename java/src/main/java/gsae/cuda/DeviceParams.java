@@ -1,5 +1,6 @@
 package gsae.cuda;
 
+import gsae.config.Sizes;
 import gsae.ops.Params;
 
 /**
@@ -13,9 +14,17 @@ import gsae.ops.Params;
  */
 record DeviceParams(int d, int m, DeviceBuffer wEnc, DeviceBuffer bEnc, DeviceBuffer wDec, DeviceBuffer bDec) {
 
+    /**
+     * Elements of one [M, d] weight, in {@code long}: on the device it may exceed 2³¹ − 1
+     * (d = 4,096, M = 1M is 2³² elements), which no Java array and no int offset holds.
+     */
+    static long weightElements(int d, int m) {
+        return Sizes.product("latents", m, d);
+    }
+
     /** Four scratch buffers named after {@code what}, owned by the scratch. */
     static DeviceParams in(Scratch scratch, String what, int d, int m) {
-        long md = (long) m * d;
+        long md = weightElements(d, m);
         return new DeviceParams(d, m, scratch.floats(what + ".W_enc", md), scratch.floats(what + ".b_enc", m),
                 scratch.floats(what + ".W_dec", md), scratch.floats(what + ".b_dec", d));
     }
@@ -41,9 +50,9 @@ record DeviceParams(int d, int m, DeviceBuffer wEnc, DeviceBuffer bEnc, DeviceBu
     }
 
     void fill(int bits) {
-        wEnc.fill(bits, (long) m * d);
+        wEnc.fill(bits, weightElements(d, m));
         bEnc.fill(bits, m);
-        wDec.fill(bits, (long) m * d);
+        wDec.fill(bits, weightElements(d, m));
         bDec.fill(bits, d);
     }
 }

@@ -41,6 +41,13 @@ interface Driver extends AutoCloseable {
     /** Queues a copy of {@code bytes} from host memory of {@link #hostAllocate} to {@code dst}. */
     void copyInAsync(long dst, long hostSrc, long bytes);
 
+    /**
+     * Copies {@code bytes} from {@code offset} bytes into the device buffer at {@code src} to host
+     * memory of {@link #hostAllocate} at {@code hostDst}, after the queued work (checkpoints read
+     * device state a chunk at a time through such a buffer).
+     */
+    void copyOutToHost(long hostDst, long src, long offset, long bytes, String what);
+
     /** Loads kernel family {@code family} (kernels/{@code family}.cu). */
     void loadModule(String family);
 

@@ -182,6 +182,11 @@ final class EmulatedDevice implements Driver {
     }
 
     @Override
+    public void copyOutToHost(long hostDst, long src, long offset, long bytes, String what) {
+        MemorySegment.copy(device(src + offset, bytes, what), 0, device(hostDst, bytes, "host staging memory"), 0, bytes);
+    }
+
+    @Override
     public void loadModule(String family) {
         try (Arena a = Arena.ofConfined()) {
             if ((int) lib.hasFamily().invokeExact(a.allocateFrom(family)) == 0)

@@ -18,7 +18,7 @@ final class HostGemm implements Gemm {
 
     @Override
     public void gemmRowMajorNT(long a, long b, long c, int rows, int cols, int inner) {
-        float[] x = read(a, (long) rows * inner), y = read(b, (long) cols * inner), out = new float[rows * cols];
+        float[] x = read(a, (long) rows * inner), y = read(b, (long) cols * inner), out = new float[count((long) rows * cols)];
         for (int r = 0; r < rows; r++)
             for (int col = 0; col < cols; col++) {
                 float acc = 0f;
@@ -30,7 +30,7 @@ final class HostGemm implements Gemm {
 
     @Override
     public void gemmRowMajorNN(long a, long b, long c, int rows, int cols, int inner) {
-        float[] x = read(a, (long) rows * inner), y = read(b, (long) inner * cols), out = new float[rows * cols];
+        float[] x = read(a, (long) rows * inner), y = read(b, (long) inner * cols), out = new float[count((long) rows * cols)];
         for (int r = 0; r < rows; r++)
             for (int k = 0; k < inner; k++) {
                 float xv = x[r * inner + k];
@@ -40,8 +40,13 @@ final class HostGemm implements Gemm {
     }
 
     private float[] read(long address, long count) {
-        if (count > Integer.MAX_VALUE) throw new IllegalArgumentException("GEMM operand of " + count + " floats is too large for the host GEMM");
-        return device.device(address, 4 * count, "GEMM operand").toArray(ValueLayout.JAVA_FLOAT);
+        return device.device(address, 4L * count(count), "GEMM operand").toArray(ValueLayout.JAVA_FLOAT);
+    }
+
+    /** A host array's length: operands and results over one Java array are refused, never wrapped. */
+    private static int count(long floats) {
+        if (floats > Integer.MAX_VALUE) throw new IllegalArgumentException("GEMM operand of " + floats + " floats is too large for the host GEMM");
+        return (int) floats;
     }
 
     private void write(long address, float[] values) {

@@ -4,7 +4,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
 /**
- * Host memory for batches on their way to the device (page-locked on a GPU, so copies from it are
+ * Host memory for batches on their way to the device and for checkpoints on their way out (page-locked on a GPU, so copies from it are
  * truly asynchronous on the stream). Freed exactly once by {@link #close}.
  */
 final class PinnedBuffer implements AutoCloseable {
@@ -36,6 +36,18 @@ final class PinnedBuffer implements AutoCloseable {
         if (count > bytes || count > dst.bytes()) throw new IllegalArgumentException(src.length + " floats do not fit the staging buffers");
         MemorySegment.copy(src, 0, memory, ValueLayout.JAVA_FLOAT, 0, src.length);
         driver.copyInAsync(dst.address(), host, count);
+    }
+
+    /**
+     * Copies {@code len} bytes at byte {@code offset} of device buffer {@code src} through this
+     * memory into {@code dst} at {@code dstOffset}, after the queued work.
+     */
+    void receive(DeviceBuffer src, long offset, MemorySegment dst, long dstOffset, long len) {
+        if (freed) throw new IllegalStateException("staging memory read after the training step was closed");
+        if (len > bytes || offset < 0 || offset + len > src.bytes())
+            throw new IllegalArgumentException(len + " bytes at " + offset + " do not fit " + src.what() + " or the staging buffer");
+        driver.copyOutToHost(host, src.address(), offset, len, src.what());
+        MemorySegment.copy(memory, 0, dst, dstOffset, len);
     }
 
     @Override

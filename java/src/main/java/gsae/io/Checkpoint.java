@@ -3,6 +3,7 @@ package gsae.io;
 import gsae.config.SaeConfig;
 import gsae.config.TrainConfig;
 import gsae.ops.Scales;
+import gsae.ops.StateChunks;
 import gsae.ops.TrainState;
 
 import java.io.IOException;
@@ -44,12 +45,15 @@ public record Checkpoint(SaeConfig sae, TrainConfig train, Scales scales, TrainS
     static final String META = "checkpoint.json";
 
     public Checkpoint {
-        if (state.params().d() != sae.d() || state.params().m() != sae.latents())
-            throw new IllegalArgumentException("checkpoint state has d=" + state.params().d() + ", M=" + state.params().m()
-                    + " but the SAE config says d=" + sae.d() + ", M=" + sae.latents());
+        check(sae, train, state.params().d(), state.params().m(), state.step(), dataPosition);
+    }
+
+    private static void check(SaeConfig sae, TrainConfig train, int d, int m, long step, long dataPosition) {
+        if (d != sae.d() || m != sae.latents())
+            throw new IllegalArgumentException("checkpoint state has d=" + d + ", M=" + m + " but the SAE config says d=" + sae.d() + ", M=" + sae.latents());
         if (dataPosition < 0) throw new IllegalArgumentException("data position must be ≥ 0, got " + dataPosition);
-        if (state.step() < 0 || state.step() > train.steps())
-            throw new IllegalArgumentException("step " + state.step() + " is outside the run's 0.." + train.steps() + " steps");
+        if (step < 0 || step > train.steps())
+            throw new IllegalArgumentException("step " + step + " is outside the run's 0.." + train.steps() + " steps");
     }
 
     /** What a fresh run saving to {@code dir} would replace: {@code dir} and its {@code .old} twin, those that exist. */
@@ -76,12 +80,30 @@ public record Checkpoint(SaeConfig sae, TrainConfig train, Scales scales, TrainS
 
     /** Writes this checkpoint to {@code dir} atomically: a crash mid-write leaves the previous one loadable. */
     public void save(Path dir) {
+        saveAtomically(dir, tmp -> CheckpointFiles.write(this, tmp));
+    }
+
+    /**
+     * Writes a checkpoint of {@code state} to {@code dir} atomically, as {@link #save(Path)} does,
+     * reading the tensors chunk by chunk: how a device backend's state ({@code TrainingStep.chunks()})
+     * is saved without a host copy of it. The arguments are checked as the constructor checks them.
+     */
+    public static void save(Path dir, SaeConfig sae, TrainConfig train, Scales scales, StateChunks state, long dataPosition, DataRecord data) {
+        check(sae, train, state.d(), state.m(), state.step(), dataPosition);
+        saveAtomically(dir, tmp -> CheckpointFiles.write(CheckpointFiles.meta(sae, train, scales, state.step(), dataPosition, data), state, tmp));
+    }
+
+    private interface Writer {
+        void write(Path tmp) throws IOException;
+    }
+
+    private static void saveAtomically(Path dir, Writer files) {
         Path abs = dir.toAbsolutePath();
         Path tmp = sibling(abs, ".tmp"), old = sibling(abs, ".old");
         try {
             deleteTree(tmp);
             Files.createDirectories(tmp);
-            CheckpointFiles.write(this, tmp);
+            files.write(tmp);
             AtomicFiles.syncDirectory(tmp);
             if (isComplete(abs)) {
                 deleteTree(old);

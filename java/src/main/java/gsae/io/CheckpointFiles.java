@@ -9,12 +9,13 @@ import gsae.config.SaeConfig;
 import gsae.config.TrainConfig;
 import gsae.ops.Params;
 import gsae.ops.Scales;
+import gsae.ops.StateChunks;
 import gsae.ops.TrainState;
+import gsae.tensor.ChunkedTensor;
 import gsae.tensor.Dtype;
 import gsae.tensor.HostTensor;
 
 import java.io.IOException;
-import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -35,15 +36,19 @@ final class CheckpointFiles {
     private CheckpointFiles() {}
 
     static void write(Checkpoint c, Path dir) throws IOException {
-        TrainState s = c.state();
-        SafeTensors.write(dir.resolve(Checkpoint.MODEL), tensors("", s.params()), Map.of("format", "pt"));
-        Map<String, HostTensor> state = new LinkedHashMap<>(tensors("adam_m.", s.adamM()));
+        write(meta(c.sae(), c.train(), c.scales(), c.step(), c.dataPosition(), c.data()), StateChunks.of(c.state()), dir);
+    }
+
+    /** The three files from {@code s} read chunk by chunk: no host copy of the state beyond one chunk. */
+    static void write(ObjectNode meta, StateChunks s, Path dir) throws IOException {
+        SafeTensors.writeChunked(dir.resolve(Checkpoint.MODEL), tensors("", s.params()), Map.of("format", "pt"));
+        Map<String, ChunkedTensor> state = new LinkedHashMap<>(tensors("adam_m.", s.adamM()));
         state.putAll(tensors("adam_v.", s.adamV()));
-        state.put("since_fired", new HostTensor(Dtype.I64, new long[]{s.sinceFired().length}, MemorySegment.ofArray(s.sinceFired().clone())));
-        SafeTensors.write(dir.resolve(Checkpoint.STATE), state);
-        byte[] meta = JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(meta(c));
+        state.put("since_fired", s.sinceFired());
+        SafeTensors.writeChunked(dir.resolve(Checkpoint.STATE), state, Map.of());
+        byte[] bytes = JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(meta);
         AtomicFiles.write(dir.resolve(Checkpoint.META), ch -> {
-            ByteBuffer buf = ByteBuffer.wrap(meta);
+            ByteBuffer buf = ByteBuffer.wrap(bytes);
             while (buf.hasRemaining()) ch.write(buf);
         });
     }
@@ -123,12 +128,12 @@ final class CheckpointFiles {
     }
 
     /** Sparsify tensor names (SPEC §8), with a prefix for the Adam moments. */
-    private static Map<String, HostTensor> tensors(String prefix, Params p) {
-        Map<String, HostTensor> t = new LinkedHashMap<>();
-        t.put(prefix + "encoder.weight", HostTensor.of(p.wEnc(), p.m(), p.d()));
-        t.put(prefix + "encoder.bias", HostTensor.of(p.bEnc(), p.m()));
-        t.put(prefix + "W_dec", HostTensor.of(p.wDec(), p.m(), p.d()));
-        t.put(prefix + "b_dec", HostTensor.of(p.bDec(), p.d()));
+    private static Map<String, ChunkedTensor> tensors(String prefix, StateChunks.Tensors p) {
+        Map<String, ChunkedTensor> t = new LinkedHashMap<>();
+        t.put(prefix + "encoder.weight", p.wEnc());
+        t.put(prefix + "encoder.bias", p.bEnc());
+        t.put(prefix + "W_dec", p.wDec());
+        t.put(prefix + "b_dec", p.bDec());
         return t;
     }
 
@@ -137,24 +142,23 @@ final class CheckpointFiles {
                 f.floats(prefix + "W_dec", m, d), f.floats(prefix + "b_dec", d));
     }
 
-    private static ObjectNode meta(Checkpoint c) {
+    /** checkpoint.json's fields. */
+    static ObjectNode meta(SaeConfig s, TrainConfig t, Scales scales, long step, long dataPosition, DataRecord data) {
         ObjectNode root = JSON.createObjectNode().put("format_version", Checkpoint.FORMAT_VERSION);
-        SaeConfig s = c.sae();
         root.putObject("sae").put("d", s.d()).put("latents", s.latents()).put("k", s.k()).put("beta", s.beta())
                 .put("aux_k", s.auxK()).put("aux_alpha", s.auxAlpha()).put("dead_tokens", s.deadTokens());
-        TrainConfig t = c.train();
         ObjectNode train = root.putObject("train").put("steps", t.steps()).put("batch", t.batch());
         if (Float.isNaN(t.lr())) train.putNull("lr");
         else train.put("lr", t.lr());
         train.put("warmup_steps", t.warmupSteps()).put("decay", t.decay().name().toLowerCase(Locale.ROOT)).put("seed", t.seed())
                 .put("checkpoint_every", t.checkpointEvery()).put("threads", t.threads()).put("scale_acts", t.scaleActs())
                 .put("scale_tokens", t.scaleTokens());
-        root.putObject("scales").put("grad_scale", c.scales().gradScale()).put("act_scale", c.scales().actScale());
-        root.put("step", c.step()).put("data_position", c.dataPosition()).put("data", c.data().description());
+        root.putObject("scales").put("grad_scale", scales.gradScale()).put("act_scale", scales.actScale());
+        root.put("step", step).put("data_position", dataPosition).put("data", data.description());
         var files = root.putArray("data_files");
-        for (DataRecord.ShardPrint p : c.data().shards())
+        for (DataRecord.ShardPrint p : data.shards())
             files.addObject().put("name", p.name()).put("bytes", p.bytes()).put("sha256", p.sha256());
-        Manifest m = c.data().source();
+        Manifest m = data.source();
         if (m != null) {
             ObjectNode src = root.putObject("data_source").put("model", m.model()).put("hook", m.hook());
             if (m.contextSize() != null) src.put("context_size", m.contextSize());

@@ -17,7 +17,7 @@ public interface Backend extends AutoCloseable {
     /**
      * A training step that takes {@code init} over: the caller must not use it afterwards. Host
      * backends train in its arrays, so a run holds one copy of the state, not two; device backends
-     * upload it as {@link #open} does.
+     * upload it and download into its arrays when {@link TrainingStep#state} is read.
      */
     default TrainingStep adopt(SaeConfig cfg, TrainState init) {
         return open(cfg, init);

@@ -15,10 +15,20 @@ public interface TrainingStep extends AutoCloseable {
     /**
      * The state for reading now (checkpoints, evaluation), valid until the next {@link #step} and
      * never to be modified. Host backends return their live arrays, so reading it costs no memory;
-     * device backends copy to the host as {@link #snapshot} does.
+     * device backends download into one set of host arrays reused by every call (those of an
+     * adopted initial state when there is one).
      */
     default TrainState state() {
         return snapshot();
+    }
+
+    /**
+     * The state as tensors read chunk by chunk, valid until the next {@link #step}: what checkpoints
+     * are written from. Host backends read their live arrays; device backends read device memory a
+     * chunk at a time, so no whole host copy is made.
+     */
+    default StateChunks chunks() {
+        return StateChunks.of(state());
     }
 
     @Override
