@@ -23,13 +23,18 @@ public final class Evaluation {
 
     private final Checkpoint ckpt;
 
-    private Evaluation(Checkpoint ckpt) {
+    Evaluation(Checkpoint ckpt) {
         this.ckpt = ckpt;
     }
 
     /** The checkpoint in {@code checkpointDir} (a folder holding checkpoint.json), ready to evaluate. */
     public static Evaluation load(Path checkpointDir) {
         return new Evaluation(Checkpoint.load(checkpointDir));
+    }
+
+    /** The embedded teacher the SAE was trained on (its seed's), described in a line. */
+    public String teacher() {
+        return Teacher.standard(ckpt.train().seed()).describe();
     }
 
     /** What was evaluated and the numbers. @param data a description of the tokens evaluated */
