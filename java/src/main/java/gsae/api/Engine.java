@@ -1,6 +1,7 @@
 package gsae.api;
 
 import gsae.config.BackendKind;
+import gsae.cuda.CudaBackend;
 import gsae.ops.Backend;
 import gsae.train.Backends;
 
@@ -29,6 +30,11 @@ public final class Engine implements AutoCloseable {
      */
     public static Engine open(SaeBackend kind, int threads, PrintStream log, boolean details) {
         return new Engine(Backends.choose(BackendKind.valueOf(kind.name()), threads, log, details));
+    }
+
+    /** Why no CUDA backend can open here (no driver, no device, kernels not built), or null when one can. */
+    public static String cudaUnavailableReason() {
+        return CudaBackend.unavailableReason();
     }
 
     static Engine of(Backend backend) {
