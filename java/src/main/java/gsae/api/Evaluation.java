@@ -37,7 +37,12 @@ public final class Evaluation {
         return Teacher.standard(ckpt.train().seed()).describe();
     }
 
-    /** What was evaluated and the numbers. @param data a description of the tokens evaluated */
+    /**
+     * What was evaluated and the numbers.
+     *
+     * @param data   the tokens evaluated, described in a line
+     * @param report SPEC §7's metrics on them
+     */
     public record Result(String data, EvalReport report) {}
 
     /** "M=1024, k=16, beta=4.0": the SAE's shape and β. */

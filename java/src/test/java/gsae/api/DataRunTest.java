@@ -103,6 +103,18 @@ class DataRunTest {
     }
 
     @Test
+    void exportLaysTheGivenOriginOverTheRecordedOne(@TempDir Path dir) throws IOException {
+        train(dir.resolve("run"), options(2, 0f), false, new DataRun.Listener() {});
+        Sae sae = Sae.load(dir.resolve("run").resolve(DataRun.CHECKPOINT));
+        sae.export(ExportFormat.SAELENS, dir.resolve("plain"));
+        sae.export(ExportFormat.SAELENS, dir.resolve("named"), new ExportOrigin("gpt2", "transformer.h.7", null, 128, null, null));
+        String plain = Files.readString(dir.resolve("plain").resolve("cfg.json")), named = Files.readString(dir.resolve("named").resolve("cfg.json"));
+        assertTrue(plain.contains("\"model_name\" : \"\""), plain);
+        assertTrue(named.contains("\"model_name\" : \"gpt2\"") && named.contains("\"hook_name\" : \"transformer.h.7\"")
+                && named.contains("\"hook_layer\" : 7") && named.contains("\"context_size\" : 128"), named);
+    }
+
+    @Test
     void theDenseBaselineKeepsTheDeviceFamily() {
         assertEquals(SaeBackend.CUDA_DENSE, SaeBackend.CUDA.dense());
         assertEquals(SaeBackend.DENSE, SaeBackend.CPU.dense());
