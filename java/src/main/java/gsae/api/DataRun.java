@@ -46,7 +46,7 @@ public final class DataRun implements AutoCloseable {
     /** The metrics file inside the output folder: one JSON object per step. */
     public static final String METRICS = Trainer.METRICS;
 
-    /** The periodic probes' evaluator notes go nowhere: the run's own display is the progress. */
+    /** The periodic probes select without gradients on purpose: the evaluator's note saying so would repeat at every probe. */
     private static final PrintStream SILENT = new PrintStream(OutputStream.nullOutputStream());
 
     /**
