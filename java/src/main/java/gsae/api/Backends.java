@@ -15,7 +15,9 @@ final class Backends {
         return switch (kind) {
             case CPU -> CpuBackend.fast(threads);
             case REFERENCE -> CpuBackend.reference();
-            case CUDA -> cuda(device);
+            case DENSE -> CpuBackend.dense(threads);
+            case CUDA -> cuda(device, false);
+            case CUDA_DENSE -> cuda(device, true);
             case AUTO -> {
                 String why = CudaBackend.unavailableReason();
                 if (why == null) {
@@ -31,9 +33,9 @@ final class Backends {
         };
     }
 
-    private static Backend cuda(int device) {
+    private static Backend cuda(int device, boolean dense) {
         try {
-            return CudaBackend.open(device);
+            return dense ? CudaBackend.openDense(device) : CudaBackend.open(device);
         } catch (IllegalStateException e) {
             throw new IllegalStateException("backend CUDA (device " + device + "): " + e.getMessage(), e);
         } catch (LinkageError e) {

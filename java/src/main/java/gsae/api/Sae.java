@@ -111,6 +111,23 @@ public final class Sae {
 
     /** Writes the SAE in {@code format} into {@code dir}, act_scale folded in so that it acts on raw activations. */
     public void export(ExportFormat format, Path dir) {
-        Export.write(Export.Format.valueOf(format.name()), params, cfg, scales, new Export.Origin(source, null), dir);
+        export(format, dir, ExportOrigin.RECORDED);
+    }
+
+    /** {@link #export(ExportFormat, Path)} with the fields {@code origin} gives laid over the recorded origin. */
+    public void export(ExportFormat format, Path dir, ExportOrigin origin) {
+        Export.write(Export.Format.valueOf(format.name()), params, cfg, scales, new Export.Origin(source(origin), origin.hookLayer()), dir);
+    }
+
+    /** The recorded source with the given fields laid over it; null when neither names a model and a hook. */
+    private Manifest source(ExportOrigin o) {
+        Manifest recorded = source;
+        String model = o.model() != null ? o.model() : recorded != null ? recorded.model() : null;
+        String hook = o.hook() != null ? o.hook() : recorded != null ? recorded.hook() : null;
+        if (model == null && hook == null && o.contextSize() == null && o.prependBos() == null && o.datasetPath() == null) return null;
+        return new Manifest(model != null ? model : "", hook != null ? hook : "",
+                o.contextSize() != null ? o.contextSize() : recorded != null ? recorded.contextSize() : null,
+                o.prependBos() != null ? o.prependBos() : recorded != null ? recorded.prependBos() : null,
+                o.datasetPath() != null ? o.datasetPath() : recorded != null ? recorded.datasetPath() : null);
     }
 }

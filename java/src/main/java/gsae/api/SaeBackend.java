@@ -1,6 +1,6 @@
 package gsae.api;
 
-/** Where an SAE trains. */
+/** Where an SAE trains or is evaluated. */
 public enum SaeBackend {
     /** CUDA when a device and the kernels are there, else {@link #CPU}; the reason is logged. */
     AUTO,
@@ -8,6 +8,15 @@ public enum SaeBackend {
     CPU,
     /** The scalar reference: slow, the oracle the others are tested against. */
     REFERENCE,
+    /** The CPU dense baseline (materialised [N, M] products), for benchmarks. */
+    DENSE,
     /** A CUDA device; failing to open it is an {@link IllegalStateException} saying why. */
-    CUDA
+    CUDA,
+    /** The CUDA dense baseline (cuBLAS products, dense top-k), for benchmarks. */
+    CUDA_DENSE;
+
+    /** The dense baseline of the same device family: {@link #CUDA_DENSE} for CUDA, {@link #DENSE} otherwise. */
+    public SaeBackend dense() {
+        return this == CUDA || this == CUDA_DENSE ? CUDA_DENSE : DENSE;
+    }
 }

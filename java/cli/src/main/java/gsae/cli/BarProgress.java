@@ -1,6 +1,6 @@
 package gsae.cli;
 
-import gsae.ops.StepMetrics;
+import gsae.api.Metrics;
 import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarStyle;
@@ -25,7 +25,7 @@ final class BarProgress implements Progress {
     }
 
     @Override
-    public void update(long step, StepMetrics m, double tokensPerSecond) {
+    public void update(long step, Metrics m, double tokensPerSecond) {
         bar.stepTo(step);
         bar.setExtraMessage(String.format("fvu %.4f dead %.1f%% %s tok/s", m.fvu(), 100 * m.deadFraction(), compact(tokensPerSecond)));
     }

@@ -1,19 +1,8 @@
 package gsae.cli;
 
-import gsae.config.BackendKind;
-import gsae.config.SaeConfig;
-import gsae.config.Sizes;
+import gsae.api.SaeBackend;
+import gsae.api.StepBench;
 import gsae.config.UserError;
-import gsae.cpu.CpuBackend;
-import gsae.cpu.FastOps;
-import gsae.cpu.PruneStats;
-import gsae.ops.Backend;
-import gsae.ops.Batch;
-import gsae.ops.Params;
-import gsae.ops.TrainState;
-import gsae.ops.TrainingStep;
-import gsae.train.Backends;
-import gsae.train.MemoryNeed;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -21,7 +10,6 @@ import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
 import java.util.Arrays;
-import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 
 /** {@code gsae bench}: training-step throughput on random data, after warm-up steps. */
@@ -48,7 +36,7 @@ public final class BenchCommand implements Callable<Integer> {
     float beta;
 
     @Option(names = "--backend", paramLabel = "KIND", defaultValue = "cpu", description = "auto, cpu, reference, dense or cuda (default: ${DEFAULT-VALUE}).")
-    BackendKind backend;
+    SaeBackend backend;
 
     @Option(names = "--dense", description = "The dense CPU baseline (same as --backend dense).")
     boolean dense;
@@ -72,47 +60,27 @@ public final class BenchCommand implements Callable<Integer> {
     public Integer call() {
         if (steps < 1) throw new UserError("--steps must be ≥ 1, got " + steps);
         if (warmupSteps < 0) throw new UserError("--warmup-steps must be ≥ 0, got " + warmupSteps);
-        if (noPrune && (dense || backend != BackendKind.CPU)) throw new UserError("--no-prune needs --backend cpu (the fused CPU path), got --backend " + backend + (dense ? " --dense" : ""));
-        Sizes.hostArray("--latents", "latents", latents, d);
-        Sizes.hostArray("--batch", "tokens per batch", batch, d);
-        SaeConfig cfg = SaeConfig.of(d, latents, k, beta);
-        Main.needs(MemoryNeed.trainingBytes(cfg, batch));
+        if (noPrune && (dense || backend != SaeBackend.CPU)) throw new UserError("--no-prune needs --backend cpu (the fused CPU path), got --backend " + backend + (dense ? " --dense" : ""));
+        StepBench.Shape shape = new StepBench.Shape(d, latents, k, beta, batch);
+        Main.needs(shape.heapBytes());
         int workers = threads != null ? threads : Runtime.getRuntime().availableProcessors();
-        Batch data = randomBatch();
         double[] seconds = new double[steps];
         String name;
         MemoryUse before, after;
-        PruneStats pruned;
-        try (Backend b = noPrune ? CpuBackend.fast(workers, false) : Backends.choose(dense ? Backends.denseOf(backend) : backend, workers, System.err);
-             TrainingStep step = b.adopt(cfg, TrainState.fresh(Params.init(d, latents, seed, new float[d])))) {
-            for (int i = 0; i < warmupSteps; i++) step.step(data, 1e-4f);
+        StepBench.Pruning pruned;
+        try (StepBench bench = StepBench.open(shape, dense ? backend.dense() : backend, noPrune, workers, seed, System.err)) {
+            for (int i = 0; i < warmupSteps; i++) bench.step();
             before = MemoryUse.now();
-            for (int i = 0; i < steps; i++) {
-                long t0 = System.nanoTime();
-                step.step(data, 1e-4f);
-                seconds[i] = (System.nanoTime() - t0) / 1e9;
-            }
-            name = b.name();
+            for (int i = 0; i < steps; i++) seconds[i] = bench.step();
+            name = bench.backendName();
             after = MemoryUse.now();
-            pruned = b.ops() instanceof FastOps fast ? fast.lastPruneStats() : null;
+            pruned = bench.pruning();
         }
         report(spec.commandLine().getOut(), name, workers, seconds);
         if (pruned != null) spec.commandLine().getOut().printf("pruning: %.2f%% of (token, latent) pairs survive, %.2f%% of the gradient projection's work, %d of %d tokens scored densely%n",
                 100 * pruned.survivorFraction(), 100 * pruned.workFraction(), pruned.denseRows(), pruned.rows()).flush();
         reportMemory(spec.commandLine().getOut(), before, after);
         return 0;
-    }
-
-    /** Gaussian x with ‖x‖ ≈ √d and g scaled to mean norm 1, as the trainer's scales would leave them. */
-    private Batch randomBatch() {
-        SplittableRandom rng = new SplittableRandom(seed);
-        float[] x = new float[batch * d], g = new float[batch * d];
-        float gScale = (float) (1 / Math.sqrt(d));
-        for (int i = 0; i < x.length; i++) {
-            x[i] = (float) rng.nextGaussian();
-            g[i] = gScale * (float) rng.nextGaussian();
-        }
-        return new Batch(batch, d, x, g);
     }
 
     private void report(PrintWriter o, String name, int workers, double[] seconds) {

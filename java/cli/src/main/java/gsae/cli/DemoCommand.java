@@ -1,31 +1,17 @@
 package gsae.cli;
 
-import gsae.config.BackendKind;
-import gsae.config.LrDecay;
-import gsae.config.SaeConfig;
-import gsae.config.TrainConfig;
-import gsae.data.BatchSource;
-import gsae.data.Teacher;
-import gsae.io.AtomicFiles;
-import gsae.io.Checkpoint;
-import gsae.io.DataRecord;
-import gsae.io.RunLock;
-import gsae.ops.Backend;
-import gsae.train.Backends;
+import gsae.api.DataRun;
+import gsae.api.Decay;
+import gsae.api.Engine;
+import gsae.api.Evaluation;
+import gsae.api.SaeBackend;
+import gsae.api.Workspace;
 import gsae.train.EvalReport;
-import gsae.train.Evaluator;
-import gsae.train.Initializer;
-import gsae.train.MetricsLog;
-import gsae.train.TrainDefaults;
-import gsae.train.Trainer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-import java.io.OutputStream;
-import java.io.PrintStream;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -62,9 +48,6 @@ public final class DemoCommand implements Callable<Integer> {
     /** Stream seed of the held-out tokens, distinct from every training stream. */
     static final long EVAL_SEED = 0x5EED_E7A1L;
 
-    /** The periodic probes select without gradients on purpose; the fallback line is said once, at the end. */
-    private static final PrintStream SILENT = new PrintStream(OutputStream.nullOutputStream());
-
     @Spec
     private CommandSpec spec;
 
@@ -81,7 +64,7 @@ public final class DemoCommand implements Callable<Integer> {
     long seed;
 
     @Option(names = "--backend", paramLabel = "KIND", defaultValue = "auto", description = "auto, cpu, reference, dense or cuda (default: ${DEFAULT-VALUE}).")
-    BackendKind backend;
+    SaeBackend backend;
 
     @Option(names = "--threads", paramLabel = "T", description = "CPU worker threads (default: all cores).")
     Integer threads;
@@ -93,33 +76,30 @@ public final class DemoCommand implements Callable<Integer> {
     public Integer call() {
         new OptionCheck(spec.commandLine()).folder("--out", out).atLeast("--steps", steps, 1).finiteAtLeast("--beta", beta, 0f)
                 .threads("--threads", threads);
-        try (RunLock lock = RunLock.acquire(out)) {
+        try (Workspace lock = Workspace.lock(out)) {
             return run();
         }
     }
 
     private int run() {
         int workers = threads != null ? threads : Runtime.getRuntime().availableProcessors();
-        Teacher teacher = Teacher.standard(seed);
         Map<String, EvalReport> reports = new LinkedHashMap<>();
-        try (Backend b = Backends.choose(backend, workers, System.err, Errors.debug())) {
-            Checkpoint topk = train(b, teacher, 0f, "topk", workers);
-            Checkpoint gsae = train(b, teacher, beta, "gsae", workers);
+        String teacher;
+        try (Engine b = Engine.open(backend, workers, System.err, Errors.debug())) {
+            Evaluation topk = train(b, 0f, "topk", workers);
+            Evaluation gsae = train(b, beta, "gsae", workers);
+            teacher = topk.teacher();
             String name = "g-SAE (β=" + beta + ")";
-            reports.put("TopK (β=0)", evaluate(b, teacher, topk, true));
-            reports.put(name + ", g at eval", evaluate(b, teacher, gsae, true));
-            reports.put(name + ", no g at eval", evaluate(b, teacher, gsae, false));
+            reports.put("TopK (β=0)", evaluate(b, topk, true));
+            reports.put(name + ", g at eval", evaluate(b, gsae, true));
+            reports.put(name + ", no g at eval", evaluate(b, gsae, false));
         }
         DemoTable table = new DemoTable(reports);
-        spec.commandLine().getOut().print("\n" + teacher.describe() + ", " + EVAL_TOKENS + " held-out tokens\n" + table.render());
-        byte[] json = table.json().getBytes(StandardCharsets.UTF_8);
-        AtomicFiles.write(out.resolve("demo.json"), ch -> {
-            ByteBuffer buf = ByteBuffer.wrap(json);
-            while (buf.hasRemaining()) ch.write(buf);
-        });
+        spec.commandLine().getOut().print("\n" + teacher + ", " + EVAL_TOKENS + " held-out tokens\n" + table.render());
+        Workspace.write(out.resolve("demo.json"), table.json().getBytes(StandardCharsets.UTF_8));
         Map<String, List<Map<String, Double>>> curves = new LinkedHashMap<>();
-        curves.put("TopK (β=0)", MetricsLog.read(out.resolve("topk").resolve(Trainer.METRICS)));
-        curves.put("g-SAE (β=" + beta + ")", MetricsLog.read(out.resolve("gsae").resolve(Trainer.METRICS)));
+        curves.put("TopK (β=0)", DataRun.readMetrics(out.resolve("topk").resolve(DataRun.METRICS)));
+        curves.put("g-SAE (β=" + beta + ")", DataRun.readMetrics(out.resolve("gsae").resolve(DataRun.METRICS)));
         Plots.compare(out.resolve(COMPARISON), "TopK vs g-SAE on the teacher · M=" + LATENTS + ", k=" + K + " · " + steps + " steps of "
                 + BATCH + " tokens", curves);
         spec.commandLine().getOut().printf("wrote %s, %s, %s/*/curves.png%n", out.resolve("demo.json"), out.resolve(COMPARISON), out);
@@ -127,19 +107,13 @@ public final class DemoCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** One run on the teacher's training stream; returns its final checkpoint. */
-    private Checkpoint train(Backend b, Teacher teacher, float beta, String name, int workers) {
-        SaeConfig sae = new SaeConfig(teacher.d(), LATENTS, K, beta, Math.max(1, teacher.d() / 2), SaeConfig.DEFAULT_AUX_ALPHA,
-                TrainDefaults.deadTokens(steps, BATCH));
-        TrainConfig train = new TrainConfig(steps, BATCH, Float.NaN, TrainDefaults.warmupSteps(steps), LrDecay.LINEAR, seed, 0, workers,
-                false, TrainDefaults.SCALE_TOKENS);
+    /** One run on the teacher's training stream; returns its final checkpoint, ready to evaluate. */
+    private Evaluation train(Engine b, float beta, String name, int workers) {
+        DataRun.Options o = new DataRun.Options(LATENTS, K, beta, steps, BATCH, null, null, Decay.LINEAR, seed, 0, workers, null, null, null, false);
         System.err.println("demo: training " + name + " (β=" + beta + ", M=" + LATENTS + ", k=" + K + ", " + steps + " steps)");
-        try (BatchSource source = teacher.source(seed)) {
-            Trainer trainer = new Trainer(b, source, out.resolve(name))
-                    .evaluateEvery(Math.max(1, steps / 10), (step, p, scales) -> Map.of(Plots.DOWNSTREAM_NO_G,
-                            Evaluator.onTeacher(b.ops(), sae, p, scales, teacher, EVAL_SEED, PROBE_TOKENS, BATCH, false, SILENT)
-                                    .downstream().lossIncrease()));
-            return WatchedRun.run(trainer, Initializer.fresh(sae, train, source, DataRecord.teacher()), out.resolve(name), System.err, quiet).last();
+        try (DataRun run = DataRun.onTeacher(out.resolve(name), o).probeDownstream(Math.max(1, steps / 10), EVAL_SEED, PROBE_TOKENS, BATCH,
+                Plots.DOWNSTREAM_NO_G)) {
+            return WatchedRun.run(run, b, out.resolve(name), System.err, quiet).evaluation();
         }
     }
 
@@ -148,8 +122,7 @@ public final class DemoCommand implements Callable<Integer> {
      * (β falls back to 0); g carries the label the spliced loss is scored against, so a g-SAE's
      * downstream numbers compare fairly with TopK's only without it (docs: the teacher).
      */
-    private static EvalReport evaluate(Backend b, Teacher teacher, Checkpoint run, boolean withGradients) {
-        return Evaluator.onTeacher(b.ops(), run.sae(), run.state().params(), run.scales(), teacher, EVAL_SEED, EVAL_TOKENS, BATCH,
-                withGradients, System.err);
+    private EvalReport evaluate(Engine b, Evaluation run, boolean withGradients) {
+        return run.onTeacher(b, EVAL_SEED, EVAL_TOKENS, BATCH, withGradients, System.err, out.toString()).report();
     }
 }

@@ -1,7 +1,6 @@
 package gsae.cli;
 
 import gsae.config.UserError;
-import gsae.train.MemoryNeed;
 import picocli.CommandLine;
 
 import java.io.UncheckedIOException;
@@ -35,11 +34,16 @@ final class Errors {
 
     /** "gsae: out of memory: …": the heap the JVM had, the estimated need when known, and how to give it more. */
     static String outOfMemory(long maxHeap, long need) {
-        String have = "the Java heap (" + MemoryNeed.gib(maxHeap) + ") is full";
-        String want = need > 0 ? "; this run needs about " + MemoryNeed.gib(need) : "";
+        String have = "the Java heap (" + gib(maxHeap) + ") is full";
+        String want = need > 0 ? "; this run needs about " + gib(need) : "";
         long suggest = need > 0 ? Math.max(need + need / 4, maxHeap + maxHeap / 2) : 2 * maxHeap;
         return "gsae: out of memory: " + have + want + ": raise it with GSAE_JAVA_OPTS=-Xmx" + (suggest + (1L << 30) - 1 >> 30)
                 + "g, or use fewer --latents or a smaller --batch";
+    }
+
+    /** "3.2 GiB" */
+    private static String gib(long bytes) {
+        return String.format("%.1f GiB", bytes / (double) (1L << 30));
     }
 
     static boolean isUserError(Throwable e) {

@@ -1,15 +1,8 @@
 package gsae.cli;
 
-import gsae.config.BackendKind;
-import gsae.config.UserError;
-import gsae.data.ShardDataset;
-import gsae.data.Teacher;
-import gsae.io.Checkpoint;
-import gsae.ops.Backend;
-import gsae.ops.Ops;
-import gsae.train.Backends;
-import gsae.train.EvalReport;
-import gsae.train.Evaluator;
+import gsae.api.Engine;
+import gsae.api.Evaluation;
+import gsae.api.SaeBackend;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -46,7 +39,7 @@ public final class EvalCommand implements Callable<Integer> {
     int batch;
 
     @Option(names = "--backend", defaultValue = "auto", paramLabel = "KIND", description = "auto, cpu, reference, dense or cuda (default: ${DEFAULT-VALUE})")
-    BackendKind backend;
+    SaeBackend backend;
 
     @Option(names = "--threads", paramLabel = "N", description = "CPU worker threads (default: all cores)")
     Integer threads;
@@ -61,37 +54,21 @@ public final class EvalCommand implements Callable<Integer> {
     public Integer call() {
         new OptionCheck(spec.commandLine()).atLeast("--tokens", tokens, 1).atLeast("--batch", batch, 2).threads("--threads", threads);
         PrintWriter out = spec.commandLine().getOut();
-        Checkpoint ckpt = Checkpoint.load(RunFolder.checkpoint(checkpoint));
+        Evaluation eval = Evaluation.load(RunFolder.checkpoint(checkpoint));
         PrintStream log = System.err;
-        try (Backend chosen = Backends.choose(backend, threads != null ? threads : Runtime.getRuntime().availableProcessors(), log, Errors.debug())) {
-            Ops ops = chosen.ops();
+        try (Engine chosen = Engine.open(backend, threads != null ? threads : Runtime.getRuntime().availableProcessors(), log, Errors.debug())) {
             Map<String, String> context = new LinkedHashMap<>();
             context.put("checkpoint", checkpoint.toString());
-            context.put("sae", "M=" + ckpt.sae().latents() + ", k=" + ckpt.sae().k() + ", beta=" + ckpt.sae().beta());
+            context.put("sae", eval.describeSae());
             context.put("selection", noGradients ? "without gradients (inference)" : "with gradients");
-            context.put("backend", ops.name());
-            EvalReport report = data == null ? onTeacher(ckpt, ops, context, log) : onShards(ckpt, ops, context, log);
-            out.print(json ? EvalFormat.json(report, context) + System.lineSeparator() : EvalFormat.table(report, context));
+            context.put("backend", chosen.opsName());
+            Evaluation.Result r = data == null
+                    ? eval.onTeacher(chosen, Evaluation.HELD_OUT_STREAM, tokens, batch, !noGradients, log, checkpoint.toString())
+                    : eval.onShards(chosen, data, tokens, batch, !noGradients, log);
+            context.put("data", r.data());
+            out.print(json ? EvalFormat.json(r.report(), context) + System.lineSeparator() : EvalFormat.table(r.report(), context));
             out.flush();
             return 0;
         }
     }
-
-    private EvalReport onTeacher(Checkpoint ckpt, Ops ops, Map<String, String> context, PrintStream log) {
-        if (!ckpt.data().isTeacher())
-            throw new UserError("--data: " + checkpoint + " was trained on " + ckpt.data().description() + ", pass --data PATH to evaluate it");
-        Teacher teacher = Teacher.standard(ckpt.train().seed());
-        context.put("data", teacher.describe() + ", held-out stream");
-        return Evaluator.onTeacher(ops, ckpt.sae(), ckpt.state().params(), ckpt.scales(), teacher, Teacher.EVAL_STREAM,
-                tokens, batch, !noGradients, log);
-    }
-
-    private EvalReport onShards(Checkpoint ckpt, Ops ops, Map<String, String> context, PrintStream log) {
-        try (ShardDataset shards = ShardDataset.open(data, ckpt.train().seed(), false, false)) {
-            context.put("data", shards.describe());
-            return Evaluator.onData(ops, ckpt.sae(), ckpt.state().params(), ckpt.scales(), shards,
-                    Math.min(tokens, shards.tokens()), batch, !noGradients, log);
-        }
-    }
-
 }

@@ -1,8 +1,8 @@
 package gsae.cli;
 
-import gsae.io.Checkpoint;
-import gsae.io.Export;
-import gsae.io.Manifest;
+import gsae.api.ExportFormat;
+import gsae.api.ExportOrigin;
+import gsae.api.Sae;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -28,7 +28,7 @@ public final class ExportCommand implements Callable<Integer> {
 
     @Option(names = "--format", required = true, paramLabel = "sparsify|saelens",
             description = "Output layout: sparsify or saelens.")
-    Export.Format format;
+    ExportFormat format;
 
     @Option(names = "--out", required = true, paramLabel = "DIR", description = "Directory to write the model into.")
     Path out;
@@ -56,20 +56,9 @@ public final class ExportCommand implements Callable<Integer> {
         new OptionCheck(spec.commandLine()).folder("--out", out).atLeast("--hook-layer", hookLayer, 0).atLeast("--context-size", contextSize, 1)
                 .rule(modelName == null || !modelName.isBlank(), "--model-name must not be empty")
                 .rule(hookName == null || !hookName.isBlank(), "--hook-name must not be empty");
-        Checkpoint c = Checkpoint.load(RunFolder.checkpoint(checkpoint));
-        Export.write(format, c.state().params(), c.sae(), c.scales(), new Export.Origin(source(c.data().source()), hookLayer), out);
+        Sae.load(RunFolder.checkpoint(checkpoint)).export(format, out,
+                new ExportOrigin(modelName, hookName, hookLayer, contextSize, prependBos, datasetPath));
         spec.commandLine().getOut().println("exported " + format.name().toLowerCase(Locale.ROOT) + " model to " + out);
         return 0;
-    }
-
-    /** The recorded source with the options given laid over it; null when neither names a model and a hook. */
-    private Manifest source(Manifest recorded) {
-        String model = modelName != null ? modelName : recorded != null ? recorded.model() : null;
-        String hook = hookName != null ? hookName : recorded != null ? recorded.hook() : null;
-        if (model == null && hook == null && contextSize == null && prependBos == null && datasetPath == null) return null;
-        return new Manifest(model != null ? model : "", hook != null ? hook : "",
-                contextSize != null ? contextSize : recorded != null ? recorded.contextSize() : null,
-                prependBos != null ? prependBos : recorded != null ? recorded.prependBos() : null,
-                datasetPath != null ? datasetPath : recorded != null ? recorded.datasetPath() : null);
     }
 }

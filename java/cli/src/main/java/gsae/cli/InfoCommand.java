@@ -1,6 +1,6 @@
 package gsae.cli;
 
-import gsae.cuda.CudaBackend;
+import gsae.api.Engine;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 import picocli.CommandLine.Command;
@@ -31,7 +31,7 @@ public final class InfoCommand implements Callable<Integer> {
         o.println("  reference  available (scalar oracle)");
         o.println("  cpu        available (Vector API, fused, " + rt.availableProcessors() + " threads)");
         o.println("  dense      available (materialised [N, M] baseline)");
-        String why = CudaBackend.unavailableReason();
+        String why = Engine.cudaUnavailableReason();
         o.println("  cuda       " + (why == null ? "available" : "unavailable: " + why));
         o.flush();
         return 0;

@@ -1,7 +1,6 @@
 package gsae.cli;
 
-import gsae.io.Checkpoint;
-import gsae.train.Trainer;
+import gsae.api.DataRun;
 
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -20,7 +19,7 @@ final class Interruption implements AutoCloseable {
         this.savedStep = savedStep;
         this.hook = new Thread(() -> log.println(this.savedStep == 0
                 ? "\ninterrupted before the first checkpoint: nothing to resume"
-                : "\ninterrupted: " + out.resolve(Trainer.CHECKPOINT) + " holds step " + this.savedStep
+                : "\ninterrupted: " + out.resolve(DataRun.CHECKPOINT) + " holds step " + this.savedStep
                   + "; continue with: gsae train --out " + out + " --resume"));
     }
 
@@ -31,8 +30,8 @@ final class Interruption implements AutoCloseable {
         return i;
     }
 
-    void saved(Checkpoint c) {
-        savedStep = c.step();
+    void saved(long step) {
+        savedStep = step;
     }
 
     /** The run ended on its own (finished or failed with its own message): no interruption to report. */

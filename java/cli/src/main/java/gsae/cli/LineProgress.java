@@ -1,6 +1,6 @@
 package gsae.cli;
 
-import gsae.ops.StepMetrics;
+import gsae.api.Metrics;
 
 import java.io.PrintStream;
 
@@ -21,7 +21,7 @@ final class LineProgress implements Progress {
     }
 
     @Override
-    public void update(long step, StepMetrics m, double tokensPerSecond) {
+    public void update(long step, Metrics m, double tokensPerSecond) {
         if (step % every != 0 && step != total) return;
         double elapsed = (System.nanoTime() - startNanos) / 1e9;
         double eta = elapsed / (step - first + 1) * (total - step);

@@ -1,5 +1,6 @@
 package gsae.cli;
 
+import gsae.api.DataSources;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;

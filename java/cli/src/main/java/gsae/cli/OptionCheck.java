@@ -1,11 +1,9 @@
 package gsae.cli;
 
-import gsae.config.UserError;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine;
 
 import java.nio.file.Path;
-import java.util.function.Supplier;
 
 /**
  * Checks of option values that run before a command does any work, each failing as a usage error
@@ -55,15 +53,6 @@ final class OptionCheck {
     OptionCheck rule(boolean holds, String message) {
         if (!holds) throw new ParameterException(cl, message);
         return this;
-    }
-
-    /** Builds a settings record from options; its validation failing is the user's mistake, not a bug. */
-    static <T> T settings(Supplier<T> build) {
-        try {
-            return build.get();
-        } catch (IllegalArgumentException e) {
-            throw new UserError(e.getMessage(), e);
-        }
     }
 
     private void fail(String option, Object value, String why) {

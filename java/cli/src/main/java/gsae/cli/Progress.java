@@ -1,6 +1,6 @@
 package gsae.cli;
 
-import gsae.ops.StepMetrics;
+import gsae.api.Metrics;
 
 import java.io.PrintStream;
 
@@ -8,7 +8,7 @@ import java.io.PrintStream;
 public interface Progress extends AutoCloseable {
 
     /** After step {@code step} of the run: its metrics and the throughput so far. */
-    void update(long step, StepMetrics m, double tokensPerSecond);
+    void update(long step, Metrics m, double tokensPerSecond);
 
     @Override
     void close();
@@ -24,7 +24,7 @@ public interface Progress extends AutoCloseable {
     }
 
     /** "fvu 0.1234  auxk 0.567  dead 1.2%  12,345 tok/s": the scalars both displays show. */
-    static String summary(StepMetrics m, double tokensPerSecond) {
+    static String summary(Metrics m, double tokensPerSecond) {
         return String.format("fvu %.4f  auxk %.3g  dead %.1f%%  %,.0f tok/s", m.fvu(), m.auxk(), 100 * m.deadFraction(), tokensPerSecond);
     }
 }

@@ -1,6 +1,6 @@
 package gsae.cli;
 
-import gsae.train.Trainer;
+import gsae.api.DataRun;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -12,9 +12,9 @@ final class RunFolder {
 
     /** {@code path/checkpoint} when {@code path} is a run folder holding one (or its {@code .old} twin), else {@code path}. */
     static Path checkpoint(Path path) {
-        Path inside = path.resolve(Trainer.CHECKPOINT);
+        Path inside = path.resolve(DataRun.CHECKPOINT);
         boolean isRun = !Files.exists(path.resolve("checkpoint.json"))
-                && (Files.isDirectory(inside) || Files.isDirectory(path.resolve(Trainer.CHECKPOINT + ".old")));
+                && (Files.isDirectory(inside) || Files.isDirectory(path.resolve(DataRun.CHECKPOINT + ".old")));
         return isRun ? inside : path;
     }
 }

@@ -1,28 +1,13 @@
 package gsae.cli;
 
-import gsae.config.BackendKind;
-import gsae.config.SaeConfig;
-import gsae.config.UserError;
-import gsae.io.DataException;
-import gsae.io.SafeTensors;
-import gsae.ops.Backend;
-import gsae.ops.Batch;
-import gsae.ops.Encoded;
-import gsae.ops.Losses;
-import gsae.ops.Ops;
-import gsae.ops.Params;
-import gsae.tensor.Dtype;
-import gsae.tensor.HostTensor;
-import gsae.train.Backends;
+import gsae.api.SaeBackend;
+import gsae.api.StepDump;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 import java.nio.file.Path;
-import java.util.Arrays;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.concurrent.Callable;
 
 /**
@@ -61,7 +46,7 @@ public final class StepCommand implements Callable<Integer> {
 
     @Option(names = "--backend", defaultValue = "auto", paramLabel = "auto|cpu|cuda|reference",
             description = "Implementation to run (default auto).")
-    BackendKind backend;
+    SaeBackend backend;
 
     @Option(names = "--threads", description = "CPU worker threads (default: all cores).")
     Integer threads;
@@ -71,78 +56,8 @@ public final class StepCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Params p = readParams(params);
-        Batch b = readBatch(batch, p.d());
-        boolean[] deadMask = dead == null ? null : readDead(dead, p.m());
-        if (auxK != null && dead == null) throw new UserError("--aux-k needs --dead");
-        SaeConfig cfg = OptionCheck.settings(() -> new SaeConfig(p.d(), p.m(), k, beta, auxK != null ? auxK : Math.max(1, p.d() / 2), auxAlpha,
-                SaeConfig.DEFAULT_DEAD_TOKENS));
-        int workers = threads != null ? threads : Runtime.getRuntime().availableProcessors();
-        try (Backend chosen = Backends.choose(backend, workers, System.err)) {
-            Ops ops = chosen.ops();
-            Encoded enc = ops.encodeSelect(p, b, cfg.beta(), cfg.k(), deadMask, deadMask == null ? 0 : cfg.auxK());
-            float[] xhat = ops.decode(p, enc.top(), true);
-            Params grads = Params.zeros(p.d(), p.m());
-            Losses losses = ops.backward(p, b, enc, xhat, cfg.auxAlpha(), grads);
-            write(out, b, enc, xhat, losses, grads);
-        }
+        StepDump.run(params, batch, dead, k, beta, auxK, auxAlpha, backend, threads != null ? threads : Runtime.getRuntime().availableProcessors(),
+                System.err, out);
         return 0;
     }
-
-    /** The sparsify-layout parameters; d and M come from encoder.weight. */
-    static Params readParams(Path file) {
-        try (SafeTensors st = SafeTensors.open(file)) {
-            long[] shape = st.get("encoder.weight").shape();
-            if (shape.length != 2 || shape[0] < 1 || shape[1] < 1)
-                throw new DataException(file, "tensor 'encoder.weight' has shape " + Arrays.toString(shape) + ", expected [M, d]");
-            int m = Math.toIntExact(shape[0]), d = Math.toIntExact(shape[1]);
-            return new Params(d, m, st.floats("encoder.weight", m, d), st.floats("encoder.bias", m),
-                    st.floats("W_dec", m, d), st.floats("b_dec", d));
-        }
-    }
-
-    private static Batch readBatch(Path file, int d) {
-        try (SafeTensors st = SafeTensors.open(file)) {
-            long[] shape = st.get("activations").shape();
-            if (shape.length != 2)
-                throw new DataException(file, "tensor 'activations' has shape " + Arrays.toString(shape) + ", expected [N, d]");
-            if (shape[1] != d) throw new DataException(file, "tensor 'activations' has width " + shape[1] + " but the parameters have d=" + d);
-            int n = Math.toIntExact(shape[0]);
-            if (n < 2) throw new DataException(file, "tensor 'activations' has " + n + " rows; FVU needs a batch of at least 2");
-            return new Batch(n, d, st.floats("activations", n, d), st.floats("gradients", n, d));
-        }
-    }
-
-    private static boolean[] readDead(Path file, int m) {
-        try (SafeTensors st = SafeTensors.open(file)) {
-            HostTensor t = st.get("dead");
-            if (t.dtype() != Dtype.U8 || !Arrays.equals(t.shape(), new long[]{m}))
-                throw new DataException(file, "tensor 'dead' is " + t.dtype() + " " + Arrays.toString(t.shape()) + ", expected U8 [" + m + "]");
-            byte[] flags = t.toBytes();
-            boolean[] mask = new boolean[m];
-            for (int i = 0; i < m; i++) {
-                if (flags[i] != 0 && flags[i] != 1) throw new DataException(file, "tensor 'dead' holds " + flags[i] + " at " + i + ", expected 0 or 1");
-                mask[i] = flags[i] == 1;
-            }
-            return mask;
-        }
-    }
-
-    /** Writes O of SPEC §9. {@code xhat}: the reconstruction [N, d]. */
-    private static void write(Path file, Batch b, Encoded enc, float[] xhat, Losses l, Params grads) {
-        int n = b.n(), d = b.d(), k = enc.top().k(), m = grads.m();
-        Map<String, HostTensor> t = new LinkedHashMap<>();
-        t.put("indices", HostTensor.of(enc.top().indices(), n, k));
-        t.put("values", HostTensor.of(enc.top().values(), n, k));
-        t.put("reconstruction", HostTensor.of(xhat, n, d));
-        t.put("loss", HostTensor.of(new float[]{(float) l.loss()}, 1));
-        t.put("fvu", HostTensor.of(new float[]{(float) l.fvu()}, 1));
-        t.put("auxk", HostTensor.of(new float[]{(float) l.auxk()}, 1));
-        t.put("grad.encoder.weight", HostTensor.of(grads.wEnc(), m, d));
-        t.put("grad.encoder.bias", HostTensor.of(grads.bEnc(), m));
-        t.put("grad.W_dec", HostTensor.of(grads.wDec(), m, d));
-        t.put("grad.b_dec", HostTensor.of(grads.bDec(), d));
-        SafeTensors.write(file, t);
-    }
-
 }

@@ -1,36 +1,20 @@
 package gsae.cli;
 
-import gsae.config.BackendKind;
-import gsae.config.LrDecay;
-import gsae.config.SaeConfig;
-import gsae.config.Sizes;
-import gsae.config.TrainConfig;
-import gsae.config.UserError;
-import gsae.data.BatchSource;
-import gsae.data.ShardDataset;
-import gsae.io.Checkpoint;
-import gsae.io.DataRecord;
-import gsae.io.Manifest;
-import gsae.io.RunLock;
-import gsae.ops.Backend;
-import gsae.train.Backends;
-import gsae.train.Initializer;
-import gsae.train.MemoryNeed;
-import gsae.train.TrainDefaults;
-import gsae.train.Trainer;
+import gsae.api.DataRun;
+import gsae.api.Decay;
+import gsae.api.Engine;
+import gsae.api.SaeBackend;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParseResult;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.Callable;
-import java.util.stream.Collectors;
 
 /** {@code gsae train}: a fresh run from options, or {@code --resume} from the output folder's checkpoint. */
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
@@ -69,7 +53,7 @@ public final class TrainCommand implements Callable<Integer> {
     boolean resume;
 
     @Option(names = "--backend", paramLabel = "KIND", defaultValue = "auto", description = "auto, cpu, reference, dense or cuda (default: ${DEFAULT-VALUE}).")
-    BackendKind backend;
+    SaeBackend backend;
 
     @Option(names = "--lr", paramLabel = "LR", description = "Peak learning rate (default: SPEC's 2e-4 / sqrt(M / 2^14)).")
     Float lr;
@@ -78,7 +62,7 @@ public final class TrainCommand implements Callable<Integer> {
     Integer warmup;
 
     @Option(names = "--decay", paramLabel = "KIND", defaultValue = "none", description = "Decay after warm-up: none or linear (default: ${DEFAULT-VALUE}).")
-    LrDecay decay;
+    Decay decay;
 
     @Option(names = "--seed", defaultValue = "1", description = "Seeds initialisation, data order and the teacher (default: ${DEFAULT-VALUE}).")
     long seed;
@@ -113,9 +97,12 @@ public final class TrainCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         validate();
-        try (RunLock lock = RunLock.acquire(out)) {
-            return train();
+        try (DataRun run = DataRun.open(out, options(), resume, force, data, skipNonfinite, main.sources(), System.err);
+             Engine chosen = Engine.open(backend, run.threads(), System.err, Errors.debug())) {
+            DataRun.Outcome r = WatchedRun.run(run, chosen, out, System.err, quiet);
+            report(spec.commandLine().getOut(), r, chosen);
         }
+        return 0;
     }
 
     /** Every option checked before any work: a bad value fails at once, naming itself. */
@@ -132,79 +119,25 @@ public final class TrainCommand implements Callable<Integer> {
                 .rule(!(resume && force), "--resume continues the checkpoint and --force replaces it: give one of them");
     }
 
-    private int train() {
-        Checkpoint start = resume ? ResumeCheck.load(out.resolve(Trainer.CHECKPOINT), spec.commandLine().getParseResult(), this) : null;
-        if (!resume) refuseToReplace();
-        DataRecord data = dataRecord(start);
-        if (resume) ResumeCheck.sameData(start, data);
-        if (data.source() != null) System.err.println("data: shards from " + data.source().describe());
-        long runSeed = resume ? start.train().seed() : seed;
-        int workers = resume ? start.train().threads() : threads != null ? threads : Runtime.getRuntime().availableProcessors();
-        try (BatchSource source = this.data == null ? main.sources().teacher(runSeed) : main.sources().shards(this.data, runSeed, skipNonfinite);
-             Backend chosen = Backends.choose(backend, workers, System.err, Errors.debug())) {
-            if (resume) Main.needs(MemoryNeed.trainingBytes(start.sae(), start.train().batch()));
-            else start = freshStart(source, workers, data);
-            Trainer.Result r = WatchedRun.run(new Trainer(chosen, source, out), start, out, System.err, quiet);
-            report(spec.commandLine().getOut(), r, chosen, source);
-        }
-        return 0;
+    /** The options as given; on --resume those not given are null, so that the checkpoint's values stand. */
+    private DataRun.Options options() {
+        ParseResult given = spec.commandLine().getParseResult();
+        return new DataRun.Options(latents, k, given(given, "--beta", beta), given(given, "--steps", steps), given(given, "--batch", batch), lr, warmup,
+                given(given, "--decay", decay), given(given, "--seed", seed), given(given, "--checkpoint-every", checkpointEvery), threads, auxK,
+                given(given, "--aux-alpha", auxAlpha), deadTokens, given(given, "--scale-acts", scaleActs));
     }
 
-    /** A fresh run would delete the checkpoints in DIR on its first save: only with --force. */
-    private void refuseToReplace() {
-        List<Path> there = Checkpoint.existing(out.resolve(Trainer.CHECKPOINT));
-        if (!there.isEmpty() && !force)
-            throw new UserError("--out " + out + " already holds a checkpoint (" + there.stream().map(p -> p.getFileName().toString())
-                    .collect(Collectors.joining(" and ")) + "): add --resume to continue it, --force to replace it, or choose another folder");
+    private <T> T given(ParseResult given, String option, T value) {
+        return resume && !given.hasMatchedOption(option) ? null : value;
     }
 
-    private Checkpoint freshStart(BatchSource source, int workers, DataRecord data) {
-        if (latents == null || k == null) throw new UserError("a fresh run needs --latents and --k");
-        int d = source.d();
-        Sizes.hostArray("--latents", "latents", latents, d);
-        Sizes.hostArray("--batch", "tokens per batch", batch, d);
-        SaeConfig sae = OptionCheck.settings(() -> new SaeConfig(d, latents, k, beta, auxK != null ? auxK : Math.max(1, d / 2), auxAlpha,
-                deadTokens != null ? deadTokens : TrainDefaults.deadTokens(steps, batch)));
-        TrainConfig train = OptionCheck.settings(() -> new TrainConfig(steps, batch, lr != null ? lr : Float.NaN,
-                warmup != null ? warmup : TrainDefaults.warmupSteps(steps), decay, seed, checkpointEvery, workers, scaleActs, TrainDefaults.SCALE_TOKENS));
-        Main.needs(MemoryNeed.trainingBytes(sae, batch));
-        return Initializer.fresh(sae, train, source, data);
-    }
-
-    /**
-     * The teacher, or the shards as given with their fingerprints and the model and hook their
-     * manifest names (on resume without a manifest now, the checkpoint's record of it).
-     */
-    private DataRecord dataRecord(Checkpoint resumed) {
-        if (data == null) return DataRecord.teacher();
-        String description = "shards: " + data.stream().map(p -> p.toAbsolutePath().normalize().toString()).collect(Collectors.joining(", "));
-        if (resumed != null && resumed.data().isTeacher()) return DataRecord.described(description);
-        Manifest source = manifest();
-        if (source == null && resumed != null) source = resumed.data().source();
-        return new DataRecord(description, ShardDataset.fingerprints(data), source);
-    }
-
-    /** The one manifest the data folders agree on, or null when they have none; shards from different hooks are refused. */
-    private Manifest manifest() {
-        Set<Manifest> found = new LinkedHashSet<>();
-        for (Path p : data) {
-            Manifest m = Manifest.near(p);
-            if (m != null) found.add(m);
-        }
-        if (found.size() > 1)
-            throw new UserError("--data mixes shards harvested differently: " + found.stream().map(Manifest::describe)
-                    .collect(Collectors.joining("; ")) + " (train one SAE per model and hook)");
-        return found.isEmpty() ? null : found.iterator().next();
-    }
-
-    private void report(PrintWriter o, Trainer.Result r, Backend chosen, BatchSource source) {
-        Checkpoint c = r.last();
-        o.printf("trained %s on %s%s (backend %s): step %d/%d in %.1f s%n", c.sae().beta() > 0 ? "g-SAE" : "TopK SAE", source.describe(),
-                c.data().source() != null ? " from " + c.data().source().describe() : "", chosen.name(), c.step(), c.train().steps(), r.seconds());
-        if (r.metrics() != null)
-            o.printf("final batch: fvu %.4f  l0 %.1f  dead %.1f%%%n", r.metrics().fvu(), r.metrics().l0(), 100 * r.metrics().deadFraction());
-        if (source.skippedRows() > 0) o.printf("skipped %d non-finite rows%n", source.skippedRows());
-        o.printf("wrote %s, %s, %s%n", out.resolve(Trainer.CHECKPOINT), out.resolve(Trainer.METRICS), out.resolve(WatchedRun.CURVES));
+    private void report(PrintWriter o, DataRun.Outcome r, Engine chosen) {
+        o.printf("trained %s on %s%s (backend %s): step %d/%d in %.1f s%n", r.gradientAware() ? "g-SAE" : "TopK SAE", r.data(),
+                r.source() != null ? " from " + r.source() : "", chosen.name(), r.step(), r.steps(), r.seconds());
+        if (r.last() != null)
+            o.printf("final batch: fvu %.4f  l0 %.1f  dead %.1f%%%n", r.last().fvu(), r.last().l0(), 100 * r.last().deadFraction());
+        if (r.skippedRows() > 0) o.printf("skipped %d non-finite rows%n", r.skippedRows());
+        o.printf("wrote %s, %s, %s%n", out.resolve(DataRun.CHECKPOINT), out.resolve(DataRun.METRICS), out.resolve(WatchedRun.CURVES));
         o.flush();
     }
 }

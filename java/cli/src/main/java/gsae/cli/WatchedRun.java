@@ -1,48 +1,55 @@
 package gsae.cli;
 
-import gsae.config.SaeConfig;
-import gsae.io.Checkpoint;
-import gsae.ops.StepMetrics;
-import gsae.train.MetricsLog;
-import gsae.train.Trainer;
+import gsae.api.DataRun;
+import gsae.api.Engine;
+import gsae.api.Metrics;
 
 import java.io.PrintStream;
 import java.nio.file.Path;
 
-/** What the command line adds to the engine's training loop: the progress display, the message on Ctrl-C, the run's figure. */
+/** What the command line adds to a training run: the progress display, the message on Ctrl-C, the run's figure. */
 final class WatchedRun {
 
     static final String CURVES = "curves.png";
 
     private WatchedRun() {}
 
-    /** Runs {@code trainer} from {@code start} with progress on {@code log}, then draws {@value #CURVES} from the metrics. */
-    static Trainer.Result run(Trainer trainer, Checkpoint start, Path out, PrintStream log, boolean quiet) {
-        String title = title(start);
-        Trainer.Result r;
-        try (Interruption interruption = Interruption.watch(log, out, start.step());
-             Progress progress = Progress.create(log, start.step() + 1, start.train().steps(), quiet)) {
-            r = trainer.listen(new Trainer.Listener() {
+    /** Trains {@code run} on {@code engine} with progress on {@code log}, then draws {@value #CURVES} in {@code out} from the metrics. */
+    static DataRun.Outcome run(DataRun run, Engine engine, Path out, PrintStream log, boolean quiet) {
+        String[] title = new String[1];
+        Interruption[] interruption = new Interruption[1];
+        Progress[] progress = new Progress[1];
+        DataRun.Outcome r;
+        try {
+            r = run.train(engine, Main::needs, new DataRun.Listener() {
                 @Override
-                public void stepped(long step, float lr, StepMetrics m, double tokensPerSecond) {
-                    progress.update(step, m, tokensPerSecond);
+                public void started(DataRun.Plan plan) {
+                    title[0] = title(plan);
+                    interruption[0] = Interruption.watch(log, out, plan.done());
+                    progress[0] = Progress.create(log, plan.done() + 1, plan.steps(), quiet);
                 }
 
                 @Override
-                public void saved(Checkpoint c) {
-                    interruption.saved(c);
+                public void stepped(Metrics m, double tokensPerSecond) {
+                    progress[0].update(m.step(), m, tokensPerSecond);
                 }
-            }).run(start);
+
+                @Override
+                public void saved(long step) {
+                    interruption[0].saved(step);
+                }
+            });
+        } finally {
+            if (progress[0] != null) progress[0].close();
+            if (interruption[0] != null) interruption[0].close();
         }
-        Plots.write(out.resolve(CURVES), title, MetricsLog.read(out.resolve(Trainer.METRICS)));
+        Plots.write(out.resolve(CURVES), title[0], DataRun.readMetrics(out.resolve(DataRun.METRICS)));
         return r;
     }
 
     /** "g-SAE β=4 · M=1024, k=16 · 3000 steps of 1024 tokens · model gpt2, hook transformer.h.7": what the figure shows. */
-    static String title(Checkpoint c) {
-        SaeConfig s = c.sae();
-        String what = s.beta() > 0 ? "g-SAE β=" + Panel.number(s.beta()) : "TopK SAE";
-        String data = c.data().source() != null ? c.data().source().describe() : c.data().description();
-        return what + " · M=" + s.latents() + ", k=" + s.k() + " · " + c.train().steps() + " steps of " + c.train().batch() + " tokens · " + data;
+    static String title(DataRun.Plan p) {
+        String what = p.beta() > 0 ? "g-SAE β=" + Panel.number(p.beta()) : "TopK SAE";
+        return what + " · M=" + p.latents() + ", k=" + p.k() + " · " + p.steps() + " steps of " + p.batch() + " tokens · " + p.data();
     }
 }

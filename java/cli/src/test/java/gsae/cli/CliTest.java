@@ -1,5 +1,6 @@
 package gsae.cli;
 
+import gsae.api.DataSources;
 import gsae.data.BatchSource;
 import gsae.io.Checkpoint;
 import gsae.train.EvalReport;

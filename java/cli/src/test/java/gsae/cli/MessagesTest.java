@@ -1,5 +1,6 @@
 package gsae.cli;
 
+import gsae.api.DataSources;
 import gsae.config.BackendKind;
 import gsae.cuda.CudaBackend;
 import gsae.data.BatchSource;

@@ -1,14 +1,13 @@
 package gsae.cli;
 
-import gsae.config.LrDecay;
-import gsae.config.SaeConfig;
-import gsae.config.TrainConfig;
-import gsae.cpu.CpuBackend;
-import gsae.io.DataRecord;
-import gsae.ops.StepMetrics;
-import gsae.train.Initializer;
+import gsae.api.DataRun;
+import gsae.api.DataSources;
+import gsae.api.Decay;
+import gsae.api.Engine;
+import gsae.api.Metrics;
+import gsae.api.SaeBackend;
+import gsae.data.BatchSource;
 import gsae.train.SyntheticSource;
-import gsae.train.Trainer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -19,6 +18,7 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -27,12 +27,24 @@ class WatchedRunTest {
 
     @Test
     void quietRunPrintsAPlainLineEachTenthAndDrawsTheCurves(@TempDir Path out) throws IOException {
-        SyntheticSource src = new SyntheticSource(12, 8, 3);
-        SaeConfig sae = new SaeConfig(12, 32, 4, 0.5f, 6, 1f / 32, 128);
-        TrainConfig train = new TrainConfig(40, 32, 1e-2f, 3, LrDecay.LINEAR, 7, 15, 1, true, 100);
+        DataSources synthetic = new DataSources() {
+            @Override
+            public BatchSource teacher(long seed) {
+                return new SyntheticSource(12, 8, 3);
+            }
+
+            @Override
+            public BatchSource shards(List<Path> paths, long seed, boolean skipNonfinite) {
+                throw new UnsupportedOperationException("no shards here");
+            }
+        };
+        DataRun.Options o = new DataRun.Options(32, 4, 0.5f, 40, 32, 1e-2f, 3, Decay.LINEAR, 7L, 15, 1, 6, 1f / 32, 128L, true);
         ByteArrayOutputStream progress = new ByteArrayOutputStream();
-        WatchedRun.run(new Trainer(CpuBackend.reference(), src, out), Initializer.fresh(sae, train, src, DataRecord.described("synthetic")),
-                out, new PrintStream(progress, true, StandardCharsets.UTF_8), true);
+        PrintStream log = new PrintStream(progress, true, StandardCharsets.UTF_8);
+        try (DataRun run = DataRun.open(out, o, false, false, null, false, synthetic, log);
+             Engine reference = Engine.open(SaeBackend.REFERENCE, 1, log, false)) {
+            WatchedRun.run(run, reference, out, log, true);
+        }
 
         BufferedImage png = ImageIO.read(out.resolve(WatchedRun.CURVES).toFile());
         assertTrue(png.getWidth() > 0 && png.getHeight() > 0);
@@ -44,7 +56,7 @@ class WatchedRunTest {
     void progressBarShowsStepEtaAndMetrics() {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         try (Progress bar = new BarProgress(new PrintStream(bytes, true, StandardCharsets.UTF_8), 11, 20)) {
-            bar.update(15, new StepMetrics(0.25, 0.5, 0.26, 4, 0.125), 1234);
+            bar.update(15, new Metrics(15, 1e-3f, 0.25, 0.5, 0.26, 4, 0.125), 1234);
         }
         String shown = bytes.toString(StandardCharsets.UTF_8);
         assertTrue(shown.contains("15/20"), shown);

@@ -1,4 +1,4 @@
-package gsae.cli;
+package gsae.api;
 
 import gsae.config.LrDecay;
 import gsae.config.SaeConfig;
@@ -7,7 +7,6 @@ import gsae.config.UserError;
 import gsae.io.Checkpoint;
 import gsae.io.DataRecord.ShardPrint;
 import gsae.io.DataRecord;
-import picocli.CommandLine.ParseResult;
 
 import java.nio.file.Path;
 import java.util.List;
@@ -16,7 +15,7 @@ import java.util.Objects;
 import java.util.stream.Collectors;
 
 /**
- * What {@code train --resume} may change: how the run executes (--threads, --checkpoint-every,
+ * What a resumed {@link DataRun} ({@code train --resume}) may change: how the run executes (--threads, --checkpoint-every,
  * --backend, --quiet), and --steps where the schedule does not depend on it (no decay), which
  * extends or shortens the run. An option that would change what is trained and disagrees with the
  * checkpoint is an error, since the resumed run must equal the uninterrupted one.
@@ -25,26 +24,26 @@ final class ResumeCheck {
 
     private ResumeCheck() {}
 
-    /** The checkpoint in {@code dir}, with the given execution options applied; conflicting options throw. */
-    static Checkpoint load(Path dir, ParseResult given, TrainCommand o) {
+    /** The checkpoint in {@code dir}, with the given (non-null) execution options applied; conflicting options throw. */
+    static Checkpoint load(Path dir, DataRun.Options o) {
         Checkpoint c = Checkpoint.load(dir);
         SaeConfig s = c.sae();
         TrainConfig t = c.train();
-        same(given, "--latents", o.latents, s.latents());
-        same(given, "--k", o.k, s.k());
-        same(given, "--beta", o.beta, s.beta());
-        same(given, "--aux-k", o.auxK, s.auxK());
-        same(given, "--aux-alpha", o.auxAlpha, s.auxAlpha());
-        same(given, "--dead-tokens", o.deadTokens, s.deadTokens());
-        same(given, "--batch", o.batch, t.batch());
-        same(given, "--lr", o.lr, t.peakLr(s));
-        same(given, "--warmup", o.warmup, t.warmupSteps());
-        same(given, "--decay", o.decay, t.decay());
-        same(given, "--seed", o.seed, t.seed());
-        same(given, "--scale-acts", o.scaleActs, t.scaleActs());
-        int steps = given.hasMatchedOption("--steps") ? newSteps(c, o.steps) : t.steps();
-        int threads = given.hasMatchedOption("--threads") ? o.threads : t.threads();
-        int every = given.hasMatchedOption("--checkpoint-every") ? o.checkpointEvery : t.checkpointEvery();
+        same("--latents", o.latents(), s.latents());
+        same("--k", o.k(), s.k());
+        same("--beta", o.beta(), s.beta());
+        same("--aux-k", o.auxK(), s.auxK());
+        same("--aux-alpha", o.auxAlpha(), s.auxAlpha());
+        same("--dead-tokens", o.deadTokens(), s.deadTokens());
+        same("--batch", o.batch(), t.batch());
+        same("--lr", o.lr(), t.peakLr(s));
+        same("--warmup", o.warmup(), t.warmupSteps());
+        same("--decay", o.decay(), Decay.valueOf(t.decay().name()));
+        same("--seed", o.seed(), t.seed());
+        same("--scale-acts", o.scaleActs(), t.scaleActs());
+        int steps = o.steps() != null ? newSteps(c, o.steps()) : t.steps();
+        int threads = o.threads() != null ? o.threads() : t.threads();
+        int every = o.checkpointEvery() != null ? o.checkpointEvery() : t.checkpointEvery();
         TrainConfig run = new TrainConfig(steps, t.batch(), t.lr(), t.warmupSteps(), t.decay(), t.seed(), every, threads,
                 t.scaleActs(), t.scaleTokens());
         return new Checkpoint(s, run, c.scales(), c.state(), c.dataPosition(), c.data());
@@ -99,8 +98,8 @@ final class ResumeCheck {
         return true;
     }
 
-    private static void same(ParseResult given, String option, Object value, Object saved) {
-        if (given.hasMatchedOption(option) && !Objects.equals(value, saved))
+    private static void same(String option, Object value, Object saved) {
+        if (value != null && !Objects.equals(value, saved))
             throw new UserError("--resume: " + option + " " + value + " differs from the checkpoint's " + saved
                     + "; drop it to continue the run as it was");
     }

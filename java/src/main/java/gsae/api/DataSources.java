@@ -1,4 +1,4 @@
-package gsae.cli;
+package gsae.api;
 
 import gsae.data.BatchSource;
 import gsae.data.ShardDataset;
@@ -7,7 +7,7 @@ import gsae.data.Teacher;
 import java.nio.file.Path;
 import java.util.List;
 
-/** Where {@code gsae train} gets its tokens: the embedded teacher, or shard files. */
+/** Where a {@link DataRun} gets its tokens: the embedded teacher, or shard files; tests plug in their own streams. */
 public interface DataSources {
 
     /** The training stream of the standard teacher for {@code seed}. */
