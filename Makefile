@@ -1,5 +1,6 @@
-# gsae front door: kernels, build, test, demo, bench, dist.
+# gsae front door: kernels, build, test, demo, bench, dist, venv.
 # Finds a JDK 25 by itself: JAVA_HOME when it is 25+, else the newest 25+ under /usr/lib/jvm.
+# The Python bridge (python/, gsae_torch) lives in a project-local venv, .venv/, made by `make venv`.
 
 SHELL := /bin/bash
 JAVA_HOME := $(shell bash scripts/find-jdk.sh)
@@ -9,8 +10,13 @@ NVCC ?= $(shell command -v nvcc 2>/dev/null || ls /usr/local/cuda/bin/nvcc 2>/de
 GPU_ARCH ?= -gencode arch=compute_80,code=sm_80 -gencode arch=compute_90,code=sm_90 -gencode arch=compute_90a,code=sm_90a -gencode arch=compute_90,code=compute_90
 KERNELS := $(wildcard kernels/*.cu)
 FATBINS := $(patsubst kernels/%.cu,kernels/build/%.fatbin,$(KERNELS))
+PYTHON ?= python3
+VENV := .venv
+PY_DEPS := torch transformers safetensors tokenizers datasets numpy tqdm pytest
+# pip's retries only wait where the default index is unreachable and a local one is configured.
+PIP_RETRIES ?= 0
 
-.PHONY: all build test demo bench bench-full dist kernels jdk clean
+.PHONY: all build test demo bench bench-full dist kernels jdk clean venv
 
 all: build
 
@@ -30,8 +36,19 @@ build: jdk kernels
 	$(MVN) -q -DskipTests install
 	@echo "✓ build: ./gsae --help"
 
-test: jdk kernels
+test: jdk kernels venv
 	$(MVN) install
+	$(VENV)/bin/python -m pytest -q python/tests
+
+# The stamp is written last, so an interrupted install is redone; editing pyproject.toml redoes it too.
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: python/pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	PIP_RETRIES=$(PIP_RETRIES) $(VENV)/bin/pip install -q $(PY_DEPS)
+	PIP_RETRIES=$(PIP_RETRIES) $(VENV)/bin/pip install -q -e ./python
+	touch $@
+	@echo "✓ venv: $(VENV)/bin/python -m gsae_torch --help"
 
 demo: build
 	./gsae demo --out runs/demo

@@ -37,8 +37,8 @@ def evaluate(model=None, sae=(), *, data: str | None = None, text_path: str | No
     runs = [(m, mode) for m in models for mode in _modes(m)]
     sums = {"clean": 0.0, "zero": 0.0, "mean": 0.0}
     per_run = [{"ce": 0.0, "kl": 0.0, "rec": metrics.Reconstruction(m.d, m.latents)} for m, _ in runs]
+    need_g = any(mode == "with_gradient" for _, mode in runs)
     for ids, scored in held.batches(batch_size):
-        need_g = any(mode == "with_gradient" for _, mode in runs)
         if need_g:
             x, g, clean = forward.with_gradient(held.lm.model, held.module, ids)
         else:

@@ -53,28 +53,15 @@ def harvest(model, out: str, *, text_path: str, hook: str, tokenizer=None, conte
         _positive("--tokens", tokens)
     lm = models.load(model, tokenizer, device, model_dtype)
     module = hooks.resolve(lm.model, hook)
-    bos = lm.tokenizer.bos_token_id is not None if prepend_bos is None else prepend_bos
-    skip = (1 if bos else 0) if skip_positions is None else skip_positions
-    check_context(lm, context_size)
-    per_context = context_size - 1 - skip
-    if skip < 0 or per_context < 1:
-        raise GsaeError(f"--skip-positions: {skip} leaves no position to harvest in a context of {context_size} "
-                        f"(positions skip … context−2 are written)")
+    lay = text.layout(lm.tokenizer, lm.max_context(), context_size, prepend_bos, skip_positions)
     os.makedirs(out, exist_ok=True)
-    wanted_contexts = None if tokens is None else -(-tokens // per_context)
-    ids = text.contexts(lm.tokenizer, text_path, context_size, bos, wanted_contexts, text_column)
-    total = ids.shape[0] * per_context if tokens is None else min(tokens, ids.shape[0] * per_context)
-    manifest = _start_manifest(out, lm, hook, context_size, bos, skip, tokens, total, batch_size, shard_tokens, dtype,
-                               model_dtype, text_path, text_column)
-    return _run(lm, module, ids, out, manifest, per_context, progress)
-
-
-def check_context(lm: models.LoadedModel, context_size: int) -> None:
-    limit = lm.max_context()
-    if context_size < 2:
-        raise GsaeError(f"--context-size: {context_size} is too short (a context needs at least 2 tokens)")
-    if limit is not None and context_size > limit:
-        raise GsaeError(f"--context-size: {context_size} is longer than the model allows ({limit} positions)")
+    wanted_contexts = None if tokens is None else -(-tokens // lay.rows_per_context)
+    ids = text.contexts(lm.tokenizer, text_path, context_size, lay.prepend_bos, wanted_contexts, text_column)
+    available = ids.shape[0] * lay.rows_per_context
+    total = available if tokens is None else min(tokens, available)
+    manifest = _start_manifest(out, lm, hook, lay, tokens, total, batch_size, shard_tokens, dtype, model_dtype,
+                               text_path, text_column)
+    return _run(lm, module, ids, out, manifest, lay.rows_per_context, progress)
 
 
 def _positive(option: str, value: int) -> None:
@@ -95,8 +82,9 @@ _SAME = ("model", "hook", "context_size", "prepend_bos", "skip_positions", "toke
          "shard_tokens", "dtype", "model_dtype", "dataset_path", "text_column", "source_sha256")
 
 
-def _start_manifest(out, lm, hook, context_size, bos, skip, budget, total, batch_size, shard_tokens, dtype, model_dtype,
-                    text_path, text_column) -> dict:
+def _start_manifest(out, lm, hook, lay, budget, total, batch_size, shard_tokens, dtype, model_dtype, text_path,
+                    text_column) -> dict:
+    context_size, bos, skip = lay.context_size, lay.prepend_bos, lay.skip
     manifest = {
         "format": shards.FORMAT, "format_version": shards.FORMAT_VERSION,
         "model": lm.name, "hook": hook, "context_size": context_size, "prepend_bos": bos,

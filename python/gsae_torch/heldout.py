@@ -16,7 +16,6 @@ from torch import nn
 
 from . import hooks, model as models, shards, text
 from .errors import GsaeError
-from .harvest import check_context
 
 
 @dataclass
@@ -61,6 +60,11 @@ def build(model=None, *, data: str | None = None, text_path: str | None = None, 
         manifest = shards.read_manifest(data)
         if manifest is None:
             raise GsaeError(f"--data: {data} has no {shards.MANIFEST}: pass a folder written by harvest")
+        given = {"--text": text_path, "--hook": hook, "--context-size": context_size, "--prepend-bos": prepend_bos,
+                 "--skip-positions": skip_positions}
+        for option, value in given.items():
+            if value is not None:
+                raise GsaeError(f"{option}: comes from the manifest of --data {data}; leave it out")
         model = model if model is not None else manifest["model"]
         text_path, hook = manifest["dataset_path"], manifest["hook"]
         context_size, prepend_bos = manifest["context_size"], manifest["prepend_bos"]
@@ -72,14 +76,10 @@ def build(model=None, *, data: str | None = None, text_path: str | None = None, 
     context_size = context_size or 128
     lm = models.load(model, tokenizer, device, model_dtype)
     module = hooks.resolve(lm.model, hook)
-    bos = lm.tokenizer.bos_token_id is not None if prepend_bos is None else prepend_bos
-    skip = (1 if bos else 0) if skip_positions is None else skip_positions
-    check_context(lm, context_size)
-    per_context = context_size - 1 - skip
-    if skip < 0 or per_context < 1:
-        raise GsaeError(f"--skip-positions: {skip} leaves no position to score in a context of {context_size}")
+    lay = text.layout(lm.tokenizer, lm.max_context(), context_size, prepend_bos, skip_positions)
+    per_context, skip = lay.rows_per_context, lay.skip
     wanted = None if tokens is None else -(-tokens // per_context)
-    ids = text.contexts(lm.tokenizer, text_path, context_size, bos, wanted, text_column)
+    ids = text.contexts(lm.tokenizer, text_path, context_size, lay.prepend_bos, wanted, text_column)
     scored = torch.zeros(ids.shape, dtype=torch.bool)
     scored[:, skip:context_size - 1] = True
     if tokens is not None:

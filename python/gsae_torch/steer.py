@@ -106,20 +106,20 @@ def _live(m: saes.Sae, held: heldout.HeldOut, batch_size: int) -> torch.Tensor:
 
 
 def _one_latent(held, ids, where, clean_lp, w, lens, alphas, norm_mean, n_targets):
-    """(Δlogp per α, Δmass per α) for steering along w [d]."""
+    """(Δlogp per α, Δmass per α) for steering along w [d]; one forward pass over the contexts per α."""
     tgt = torch.topk(lens(w), n_targets).indices
     unit = w / w.norm()
-    reps = len(alphas)
-    batch = ids.repeat(reps, 1)
-    scale = torch.tensor(alphas, dtype=torch.float32, device=ids.device).repeat_interleave(ids.shape[0]) * norm_mean
-    delta = (scale.view(-1, 1, 1) * unit.view(1, 1, -1))
+    clean_t = clean_lp[..., tgt]  # [n, C - skip, targets]
+    dlogp, dmass = [], []
+    for alpha in alphas:
+        step = alpha * norm_mean * unit
 
-    def add(h):
-        return torch.where(where, h + delta.to(h.dtype), h)
+        def add(h, step=step):
+            return torch.where(where, h + step.to(h.dtype), h)
 
-    with torch.no_grad(), hooks.rewrite(held.module, add):
-        logits = forward.logits_of(held.lm.model, batch)
-    lp = F.log_softmax(logits[:, held.skip:].float(), dim=-1).view(reps, *clean_lp.shape)
-    dlogp = (lp[..., tgt] - clean_lp[..., tgt]).mean(dim=(1, 2, 3))
-    dmass = (lp[..., tgt].exp().sum(-1) - clean_lp[..., tgt].exp().sum(-1)).mean(dim=(1, 2))
-    return dlogp.tolist(), dmass.tolist()
+        with torch.no_grad(), hooks.rewrite(held.module, add):
+            logits = forward.logits_of(held.lm.model, ids)
+        lp = F.log_softmax(logits[:, held.skip:].float(), dim=-1)[..., tgt]
+        dlogp.append(float((lp - clean_t).mean()))
+        dmass.append(float((lp.exp().sum(-1) - clean_t.exp().sum(-1)).mean()))
+    return dlogp, dmass

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from dataclasses import dataclass
 from typing import Iterator
 
 import torch
@@ -124,3 +125,34 @@ def contexts(tokenizer, path: str, context_size: int, prepend_bos: bool, max_con
     if prepend_bos:
         ids = torch.cat([torch.full((n, 1), int(bos), dtype=torch.int64), ids], dim=1)
     return ids
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where rows come from in each context: BOS or not, and positions skip … context_size−2.
+
+    The last position is never a row: no prediction of its context depends on it (its gradient is 0).
+    """
+
+    context_size: int
+    prepend_bos: bool
+    skip: int
+
+    @property
+    def rows_per_context(self) -> int:
+        return self.context_size - 1 - self.skip
+
+
+def layout(tokenizer, max_context: int | None, context_size: int, prepend_bos: bool | None,
+           skip_positions: int | None) -> Layout:
+    """The Layout for these options; BOS defaults to whether the tokenizer has one, skip to 1 with BOS (an outlier) else 0."""
+    if context_size < 2:
+        raise GsaeError(f"--context-size: {context_size} is too short (a context needs at least 2 tokens)")
+    if max_context is not None and context_size > max_context:
+        raise GsaeError(f"--context-size: {context_size} is longer than the model allows ({max_context} positions)")
+    bos = tokenizer.bos_token_id is not None if prepend_bos is None else prepend_bos
+    skip = (1 if bos else 0) if skip_positions is None else skip_positions
+    if skip < 0 or context_size - 1 - skip < 1:
+        raise GsaeError(f"--skip-positions: {skip} leaves no position in a context of {context_size} "
+                        f"(rows are positions skip … context−2)")
+    return Layout(context_size, bos, skip)
