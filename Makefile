@@ -12,11 +12,11 @@ KERNELS := $(wildcard kernels/*.cu)
 FATBINS := $(patsubst kernels/%.cu,kernels/build/%.fatbin,$(KERNELS))
 PYTHON ?= python3
 VENV := .venv
-PY_DEPS := torch transformers safetensors tokenizers datasets numpy tqdm pytest
+PY_DEPS := torch transformers safetensors tokenizers datasets numpy tqdm pytest matplotlib
 # pip's retries only wait where the default index is unreachable and a local one is configured.
 PIP_RETRIES ?= 0
 
-.PHONY: all build test demo bench bench-full dist kernels jdk clean venv
+.PHONY: all build test demo bench bench-full dist kernels jdk clean venv experiment experiment-quick
 
 all: build
 
@@ -65,3 +65,16 @@ dist: build
 clean:
 	$(MVN) clean
 	rm -rf kernels/build dist
+
+# Issue #9: TopK vs g-SAE on a small GPT-2 trained here on GCIDE (apt-get install dict-gcide).
+# The model is trained once (about 35 min on 2 busy cores) and reused; the experiment continues where it stopped.
+TINYLM ?= runs/tinylm
+EXPERIMENT ?= runs/experiment
+
+experiment: build venv
+	test -f $(TINYLM)/tinylm.json || nice -n 5 $(VENV)/bin/python -m gsae_torch tinylm --out $(TINYLM) --threads 1
+	$(VENV)/bin/python -m gsae_torch experiment --model $(TINYLM) --out $(EXPERIMENT)
+
+experiment-quick: build venv
+	$(VENV)/bin/python -m gsae_torch tinylm --quick --out runs/tinylm-quick
+	$(VENV)/bin/python -m gsae_torch experiment --quick --model runs/tinylm-quick --out runs/experiment-quick
