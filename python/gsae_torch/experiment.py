@@ -2,7 +2,7 @@
 
 From a causal LM folder (e.g. one written by ``tinylm``, whose data/ holds its train and held-out
 splits): harvest (x, g) at one hook on training text and, separately, on held-out text; train with
-``gsae train`` one SAE per (k, β, seed), all with the same data, dictionary size, steps and batch;
+``gsae train --scale-acts`` one SAE per (k, β, seed), all with the same data, dictionary size, steps and batch;
 evaluate them all with ``python -m gsae_torch evaluate`` and ``steer`` on the held-out harvest;
 write raw JSON, a summary (mean and half-range over seeds), plots and a Markdown table into ``out``.
 Finished pieces are kept: rerunning with the same settings skips harvests and trainings already done.
@@ -14,6 +14,7 @@ import json
 import os
 import platform
 import shlex
+import shutil
 import subprocess
 import sys
 import time
@@ -112,11 +113,11 @@ def run_experiment(model: str, out: str, plan: Plan, gsae: str = "./gsae") -> di
             continue
         cmd = [gsae, "train", "--data", shards["train"], "--latents", str(latents), "--k", str(r["k"]),
                "--beta", f"{r['beta']:g}", "--steps", str(plan.steps), "--batch", str(plan.batch),
-               "--seed", str(r["seed"]), "--out", r["dir"], "--checkpoint-every", "0", "--quiet", "--backend", "cpu"]
+               "--seed", str(r["seed"]), "--out", r["dir"], "--checkpoint-every", "0", "--scale-acts", "--quiet", "--backend", "cpu"]
         if plan.threads:
             cmd += ["--threads", str(plan.threads)]
-        if os.path.isdir(r["dir"]):
-            cmd.append("--resume") if os.path.isdir(os.path.join(r["dir"], "checkpoint")) else None
+        if os.path.isdir(r["dir"]):  # an interrupted run: it checkpoints only at the end, so start it again
+            shutil.rmtree(r["dir"])
         ts = time.time()
         os.makedirs(os.path.dirname(r["dir"]), exist_ok=True)
         _sh(cmd, r["dir"] + ".train.log")
@@ -141,6 +142,7 @@ def run_experiment(model: str, out: str, plan: Plan, gsae: str = "./gsae") -> di
 
     summary = experiment_report.summarize(plan_runs, ev, st)
     summary.update({"model": model, "hook": hook, "latents": latents, "plan": asdict(plan), "timing": timing,
+                    "runs": plan_runs,
                     "machine": {"python": platform.python_version(), "processor": platform.processor(),
                                 "cpus": os.cpu_count()}})
     with open(os.path.join(out, "summary.json"), "w") as f:
