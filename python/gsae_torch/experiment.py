@@ -134,13 +134,18 @@ def run_experiment(model: str, out: str, plan: Plan, gsae: str = "./gsae") -> di
                               "--alphas", *[f"{a:g}" for a in plan.alphas], "--latents", str(plan.steer_latents),
                               "--contexts", str(plan.steer_contexts), "--batch-size", str(plan.eval_batch)]))
     timing["steer_s"] = round(time.time() - t, 1)
+    from . import experiment_latents
+
+    t = time.time()
+    lat = experiment_latents.latent_stats(sae_dirs, shards["heldout"])
+    timing["latent_stats_s"] = round(time.time() - t, 1)
     timing["total_s"] = round(time.time() - t0, 1)
-    for name, obj in (("evaluate.json", ev), ("steer.json", st)):
+    for name, obj in (("evaluate.json", ev), ("steer.json", st), ("latents.json", lat)):
         with open(os.path.join(out, name), "w") as f:
             json.dump(obj, f, indent=2)
     from . import experiment_report
 
-    summary = experiment_report.summarize(plan_runs, ev, st)
+    summary = experiment_report.summarize(plan_runs, ev, st, lat)
     summary.update({"model": model, "hook": hook, "latents": latents, "plan": asdict(plan), "timing": timing,
                     "runs": plan_runs,
                     "machine": {"python": platform.python_version(), "processor": platform.processor(),

@@ -9,6 +9,7 @@ import os
 
 EVAL_KEYS = ("spliced_ce", "ce_increase", "loss_recovered", "kl", "fvu", "l0", "dead_fraction")
 STEER_KEYS = ("delta_logprob", "delta_mass", "fraction_moved")
+LATENT_KEYS = ("overlap_with_without_g", "grad_cos_selected", "grad_cos_all")
 
 
 def _stat(values: list[float]) -> dict:
@@ -24,7 +25,7 @@ def _run_of(by_dir: dict, sae: str) -> dict:
     return by_dir[path]
 
 
-def summarize(plan_runs: list[dict], ev: dict, st: dict) -> dict:
+def summarize(plan_runs: list[dict], ev: dict, st: dict, lat: dict) -> dict:
     by_dir = {os.path.abspath(r["dir"]): r for r in plan_runs}
     rows: dict[tuple, dict] = {}
     for s in ev["saes"]:
@@ -44,6 +45,13 @@ def summarize(plan_runs: list[dict], ev: dict, st: dict) -> dict:
             slot = row["per_alpha"].setdefault(a["alpha"], {k: [] for k in STEER_KEYS})
             for k in STEER_KEYS:
                 slot[k].append(a[k])
+    lat_rows: dict[tuple, dict] = {}
+    for path, n in lat.items():
+        r = _run_of(by_dir, path)
+        row = lat_rows.setdefault((r["k"], r["beta"]), {"k": r["k"], "beta": r["beta"], "seeds": [], **{k: [] for k in LATENT_KEYS}})
+        row["seeds"].append(r["seed"])
+        for k in LATENT_KEYS:
+            row[k].append(n[k])
     families = []
     for key in sorted(rows):
         row = rows[key]
@@ -57,7 +65,9 @@ def summarize(plan_runs: list[dict], ev: dict, st: dict) -> dict:
                                        for a, v in sorted(row["per_alpha"].items())]})
     return {"clean_ce": ev["clean_ce"], "zero_ablation_ce": ev["zero_ablation_ce"],
             "mean_ablation_ce": ev["mean_ablation_ce"], "heldout_tokens": ev["tokens"],
-            "families": families, "steering": steering}
+            "families": families, "steering": steering,
+            "latent_stats": [{**{k: v for k, v in row.items() if k not in LATENT_KEYS}, **{k: _stat(row[k]) for k in LATENT_KEYS}}
+                        for _, row in sorted(lat_rows.items())]}
 
 
 def _label(beta: float, selection: str) -> str:
@@ -136,6 +146,11 @@ def markdown(summary: dict) -> str:
         for a in s["per_alpha"]:
             lines.append(f"| {s['k']} | {s['beta']:g} | {a['alpha']:g} | {_pm(a['delta_logprob'], '{:.4f}')} | "
                          f"{_pm(a['delta_mass'], '{:.4f}')} | {_pm(a['fraction_moved'], '{:.3f}')} |")
+    lines += ["", "Which latents g changes (held-out rows; see experiment_latents.py):", "",
+              "| k | β | top-k overlap with / without g | mean abs cos(g, w_i), selected | same, all latents |", "|---|---|---|---|---|"]
+    for r in summary["latent_stats"]:
+        lines.append(f"| {r['k']} | {r['beta']:g} | {_pm(r['overlap_with_without_g'], '{:.3f}')} | "
+                     f"{_pm(r['grad_cos_selected'], '{:.4f}')} | {_pm(r['grad_cos_all'], '{:.4f}')} |")
     t = summary["timing"]
     lines += ["", "Wall time (s): " + ", ".join(f"{k} {v}" for k, v in t.items())]
     return "\n".join(lines) + "\n"

@@ -86,5 +86,8 @@ def test_quick_tinylm_then_experiment(dictd, tmp_path):
     ev = json.loads((out / "evaluate.json").read_text())
     assert len(ev["saes"]) == 4 and ev["tokens"] == s["heldout_tokens"]
     assert {a["alpha"] for st in s["steering"] for a in st["per_alpha"]} == {0.5, 2.0}
-    for name in ("kl_loss_recovered_vs_l0.png", "steering_vs_alpha.png", "summary.md", "steer.json"):
+    lat = {r["beta"]: r for r in s["latent_stats"]}
+    assert lat[0.0]["overlap_with_without_g"]["values"] == [1.0, 1.0]  # TopK ignores g
+    assert 0 <= lat[4.0]["overlap_with_without_g"]["mean"] <= 1
+    for name in ("kl_loss_recovered_vs_l0.png", "steering_vs_alpha.png", "summary.md", "steer.json", "latents.json"):
         assert (out / name).stat().st_size > 0
