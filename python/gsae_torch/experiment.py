@@ -27,7 +27,7 @@ from .errors import GsaeError
 class Plan:
     hook: str | None = None
     train_tokens: int = 524_288
-    heldout_tokens: int = 32_768
+    heldout_tokens: int = 24_576
     ks: list = field(default_factory=lambda: [16, 32])
     betas: list = field(default_factory=lambda: [0.0, 1.0, 4.0, 16.0])
     headline_beta: float = 4.0
@@ -37,8 +37,8 @@ class Plan:
     batch: int = 1024
     threads: int | None = None
     alphas: list = field(default_factory=lambda: [0.25, 0.5, 1.0, 2.0])
-    steer_latents: int = 32
-    steer_contexts: int = 8
+    steer_latents: int = 24
+    steer_contexts: int = 4
     eval_batch: int = 16
 
 
