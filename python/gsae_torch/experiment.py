@@ -26,14 +26,14 @@ from .errors import GsaeError
 @dataclass
 class Plan:
     hook: str | None = None
-    train_tokens: int = 524_288
+    train_tokens: int = 1_048_576
     heldout_tokens: int = 24_576
     ks: list = field(default_factory=lambda: [16, 32])
     betas: list = field(default_factory=lambda: [0.0, 1.0, 4.0, 16.0])
     headline_beta: float = 4.0
     seeds: list = field(default_factory=lambda: [1, 2])
     expansion: int = 8
-    steps: int = 512
+    steps: int = 1024
     batch: int = 1024
     threads: int | None = None
     alphas: list = field(default_factory=lambda: [0.25, 0.5, 1.0, 2.0])
