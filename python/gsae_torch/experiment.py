@@ -31,7 +31,7 @@ class Plan:
     ks: list = field(default_factory=lambda: [16, 32])
     betas: list = field(default_factory=lambda: [0.0, 1.0, 4.0, 16.0])
     headline_beta: float = 4.0
-    seeds: list = field(default_factory=lambda: [1, 2])
+    seeds: list = field(default_factory=lambda: [1, 2, 3])
     expansion: int = 8
     steps: int = 1024
     batch: int = 1024

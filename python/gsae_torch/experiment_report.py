@@ -70,8 +70,11 @@ def summarize(plan_runs: list[dict], ev: dict, st: dict, lat: dict) -> dict:
                         for _, row in sorted(lat_rows.items())]}
 
 
-def _label(beta: float, selection: str) -> str:
-    return "TopK (β=0)" if beta == 0 else f"g-SAE β={beta:g}" + (" with g" if selection == "with_gradient" else " without g")
+def _label(beta: float, selection: str | None) -> str:
+    """Legend text; selection None for steering, which uses the decoder directions only."""
+    if beta == 0:
+        return "TopK (β=0)"
+    return f"g-SAE β={beta:g}" + {"with_gradient": " with g", "without_gradient": " without g", None: ""}[selection]
 
 
 def plots(summary: dict, out: str) -> list[str]:
@@ -111,7 +114,7 @@ def plots(summary: dict, out: str) -> list[str]:
             pa = s["per_alpha"]
             ax.errorbar([a["alpha"] for a in pa], [a["delta_logprob"]["mean"] for a in pa],
                         yerr=[a["delta_logprob"]["half_range"] for a in pa], marker="o", capsize=3,
-                        label=_label(s["beta"], "") + f" ({len(s['seeds'])} seed{'s' if len(s['seeds']) > 1 else ''})")
+                        label=_label(s["beta"], None) + f" ({len(s['seeds'])} seed{'s' if len(s['seeds']) > 1 else ''})")
         ax.set_xlabel("α (× mean ‖x‖)")
         ax.set_ylabel("Δ log p(targets), nats")
         ax.set_title(f"steering, k = {k}")
