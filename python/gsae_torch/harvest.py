@@ -97,9 +97,10 @@ def _start_manifest(out, lm, hook, lay, budget, total, batch_size, shard_tokens,
     }
     old = shards.read_manifest(out)
     if old is None:
-        stray = sorted(f for f in os.listdir(out) if f.startswith("shard-"))
+        stray = sorted(f for f in os.listdir(out) if f.startswith("shard-") and f.endswith(".safetensors"))
         if stray:
             raise GsaeError(f"--out: {out} holds {stray[0]} but no {shards.MANIFEST}: use an empty folder")
+        shards.write_manifest(out, manifest)  # from here on a rerun resumes, even before the first shard
         return manifest
     for key in _SAME:
         if old.get(key) != manifest[key]:

@@ -2,6 +2,10 @@
 
 import json
 import os
+import signal
+import subprocess
+import sys
+import time
 
 import pytest
 import torch
@@ -105,6 +109,44 @@ def test_interrupted_harvest_resumes_to_identical_bytes(model_dir, train_text, t
     assert got.keys() == want.keys(), "the rerun rewrites the half-written shard under its own name"
     for name in want:
         assert got[name] == want[name], name
+
+
+def test_harvest_killed_by_sigkill_resumes_to_identical_bytes(model_dir, train_text, tmp_path):
+    args = ["--model", model_dir, "--hook", "transformer.h.1", "--text", train_text, "--context-size", str(C),
+            "--tokens", "3000", "--shard-tokens", "300", "--batch-size", "16", "--no-progress"]
+    out = str(tmp_path / "killed")
+    proc = subprocess.Popen([sys.executable, "-m", "gsae_torch", "harvest", *args, "--out", out],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    manifest = os.path.join(out, "manifest.json")
+    try:
+        while proc.poll() is None and not (os.path.exists(manifest) and json.load(open(manifest))["shards"]):
+            time.sleep(0.005)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    done = json.load(open(manifest))
+    assert not done["complete"] and 0 < len(done["shards"]) < 10, "killed after its first shard, before its last"
+    again = harvest(model_dir, out, text_path=train_text, hook="transformer.h.1", context_size=C, tokens=3000,
+                    shard_tokens=300, batch_size=16)
+    whole = harvest(model_dir, str(tmp_path / "whole"), text_path=train_text, hook="transformer.h.1", context_size=C,
+                    tokens=3000, shard_tokens=300, batch_size=16)
+    assert again.resumed_at_shard >= 1
+    assert _files(out) == _files(whole.out)
+
+
+def test_crash_before_the_first_shard_resumes(model_dir, train_text, tmp_path):
+    settings = dict(text_path=train_text, hook="transformer.h.0", context_size=C, tokens=100, shard_tokens=60)
+
+    def crash(done, total):
+        raise KeyboardInterrupt
+
+    out = str(tmp_path / "h")
+    with pytest.raises(KeyboardInterrupt):
+        harvest(model_dir, out, batch_size=1, progress=crash, **settings)
+    assert json.load(open(os.path.join(out, "manifest.json")))["shards"] == []
+    open(os.path.join(out, "shard-00000.safetensors.tmp"), "wb").close()
+    assert harvest(model_dir, out, batch_size=1, **settings).tokens == 100
+    assert _files(out) == _files(harvest(model_dir, str(tmp_path / "whole"), batch_size=1, **settings).out)
 
 
 def test_resume_refuses_other_settings(model_dir, train_text, tmp_path):

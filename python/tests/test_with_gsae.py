@@ -66,3 +66,16 @@ def test_run_folder_and_its_checkpoint_folder_load_the_same(runs):
     _, _, out = runs
     a, b = load_sae(str(out["topk"])), load_sae(os.path.join(out["topk"], "checkpoint"))
     assert torch.equal(a.W_enc, b.W_enc) and (a.k, a.beta, a.act_scale) == (b.k, b.beta, b.act_scale)
+
+
+def test_command_line_evaluate_and_steer(runs):
+    _, held, out = runs
+    r = run_cli("evaluate", "--data", held, "--sae", out["topk"], out["gsae"], "--json", "--tokens", 700)
+    assert r.returncode == 0, r.stderr
+    report = json.loads(r.stdout)
+    assert report["tokens"] == 700 and [s["beta"] for s in report["saes"]] == [0.0, 2.0]
+    assert "upper bound" in r.stderr, "the leak caveat reaches the user in JSON mode too"
+    s = run_cli("steer", "--data", held, "--sae", out["topk"], out["gsae"], "--latents", 3, "--alphas", 0, 1, "--contexts", 2)
+    assert s.returncode == 0, s.stderr
+    rows = [line for line in s.stdout.splitlines() if "checkpoint" in line]
+    assert len(rows) == 4, s.stdout
