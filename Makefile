@@ -67,7 +67,7 @@ clean:
 	rm -rf kernels/build dist
 
 # Issue #9: TopK vs g-SAE on a small GPT-2 trained here on GCIDE (apt-get install dict-gcide).
-# The model is trained once (about 35 min on 2 busy cores) and reused; the experiment continues where it stopped.
+# The model is trained once (30 min measured on 2 busy cores) and reused; the experiment continues where it stopped.
 TINYLM ?= runs/tinylm
 EXPERIMENT ?= runs/experiment
 

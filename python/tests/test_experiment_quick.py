@@ -91,3 +91,12 @@ def test_quick_tinylm_then_experiment(dictd, tmp_path):
     assert 0 <= lat[4.0]["overlap_with_without_g"]["mean"] <= 1
     for name in ("kl_loss_recovered_vs_l0.png", "steering_vs_alpha.png", "summary.md", "steer.json", "latents.json"):
         assert (out / name).stat().st_size > 0
+
+
+def test_bad_input_is_one_line(tmp_path):
+    from conftest import run_cli
+
+    for args, says in ((["tinylm", "--quick", "--out", tmp_path / "lm", "--gcide-dir", tmp_path / "none"], "dict-gcide"),
+                       (["experiment", "--quick", "--model", tmp_path / "none", "--out", tmp_path / "e"], "no config.json")):
+        p = run_cli(*args)
+        assert p.returncode == 2 and says in p.stderr and len(p.stderr.strip().splitlines()) == 1, p.stderr
