@@ -12,11 +12,11 @@ KERNELS := $(wildcard kernels/*.cu)
 FATBINS := $(patsubst kernels/%.cu,kernels/build/%.fatbin,$(KERNELS))
 PYTHON ?= python3
 VENV := .venv
-PY_DEPS := torch transformers safetensors tokenizers datasets numpy tqdm pytest
+PY_DEPS := torch transformers safetensors tokenizers datasets numpy tqdm pytest matplotlib
 # pip's retries only wait where the default index is unreachable and a local one is configured.
 PIP_RETRIES ?= 0
 
-.PHONY: all build test demo bench bench-full dist kernels jdk clean venv
+.PHONY: all build test demo bench bench-full dist kernels jdk clean venv experiment experiment-quick gcide
 
 all: build
 
@@ -67,3 +67,20 @@ dist: build
 clean:
 	$(MVN) clean
 	rm -rf kernels/build dist emulator/build
+
+# Issue #9: TopK vs g-SAE on a small GPT-2 trained here on GCIDE (apt-get install dict-gcide).
+# The model is trained once (30 min measured on 2 busy cores) and reused; the experiment continues where it stopped.
+TINYLM ?= runs/tinylm
+EXPERIMENT ?= runs/experiment
+
+experiment: build venv gcide
+	test -f $(TINYLM)/tinylm.json || nice -n 5 $(VENV)/bin/python -m gsae_torch tinylm --out $(TINYLM) --threads 1
+	$(VENV)/bin/python -m gsae_torch experiment --model $(TINYLM) --out $(EXPERIMENT)
+
+experiment-quick: build venv
+	$(VENV)/bin/python -m gsae_torch tinylm --quick --out runs/tinylm-quick
+	$(VENV)/bin/python -m gsae_torch experiment --quick --model runs/tinylm-quick --out runs/experiment-quick
+
+# The corpus comes from Debian; install it when it is missing (as root, like the rest of the toolchain here).
+gcide:
+	@test -f /usr/share/dictd/gcide.dict.dz || { apt-get update -qq && apt-get install -y -qq dict-gcide; }

@@ -61,6 +61,10 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--moved-threshold", type=float, default=1e-3, help="Δ log p (nats) above which a latent moved its targets (default: 1e-3)")
     s.add_argument("--seed", type=int, default=0, help="seeds the choice of contexts and latents (default: 0)")
     s.add_argument("--final-norm", default=None, help="module path of the final norm (default: found by name)")
+    from . import experiment, tinylm  # commands that carry their own run(args) (issue #9)
+
+    tinylm.add_parser(sub)
+    experiment.add_parser(sub)
     return top
 
 
@@ -87,6 +91,8 @@ def _quiet_transformers() -> None:
 
 
 def _run(args) -> int:
+    if hasattr(args, "run"):
+        return args.run(args)
     common = dict(tokens=args.tokens, batch_size=args.batch_size, device=args.device, model_dtype=args.model_dtype,
                   context_size=args.context_size, prepend_bos=args.prepend_bos, skip_positions=args.skip_positions,
                   text_column=args.text_column)
