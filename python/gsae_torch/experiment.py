@@ -21,6 +21,7 @@ import time
 from dataclasses import asdict, dataclass, field
 
 from .errors import GsaeError
+from .settings import from_args
 
 
 @dataclass
@@ -177,14 +178,7 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    base = asdict(Plan())
-    if args.quick:
-        base.update(QUICK)
-    for f in base:
-        v = getattr(args, f)
-        if v is not None:
-            base[f] = v
-    plan = Plan(**base)
+    plan = from_args(Plan, QUICK, args)
     if plan.headline_beta not in plan.betas or 0.0 not in plan.betas:
         raise GsaeError("--betas must include 0 (TopK) and --headline-beta")
     run_experiment(args.model, args.out, plan, args.gsae)

@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass
 
 from . import corpus
 from .errors import GsaeError
+from .settings import from_args
 
 EOT = "<|endoftext|>"
 
@@ -187,12 +188,6 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    base = asdict(Config())
-    if args.quick:
-        base.update(QUICK)
-    for f in base:
-        v = getattr(args, f)
-        if v is not None:
-            base[f] = v
-    train(args.out, Config(**base), args.device, gcide_dir=args.gcide_dir)
+    config = from_args(Config, QUICK, args)
+    train(args.out, config, args.device, gcide_dir=args.gcide_dir)
     return 0
