@@ -33,7 +33,7 @@ def heldout_text(tmp_path_factory):
 def gsae(*args, check=True):
     """Runs the repository's ./gsae launcher (needs the built jar: make build)."""
     launcher = os.path.join(ROOT, "gsae")
-    jar = os.path.join(ROOT, "java", "target", "gsae-0.1.0.jar")
+    jar = os.path.join(ROOT, "java", "cli", "target", "gsae-0.1.0.jar")
     assert os.path.isfile(jar), f"{jar} is missing: run make build (make test builds it before pytest)"
     return subprocess.run([launcher, *map(str, args)], capture_output=True, text=True, check=check,
                           env={**os.environ, "GSAE_JAVA_OPTS": "-Xmx1g"})
