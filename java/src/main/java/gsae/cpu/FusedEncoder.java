@@ -196,7 +196,7 @@ public final class FusedEncoder {
             scoreDense(in, c, firstTile, endTile, best, bestDead);
             dense[block] = rows;
         } else {
-            new SparseScores().score(c, rows, row0, in.g, in.dec, in.beta, in.dead, best, bestDead);
+            new SparseScores().score(c, rows, row0, in.g, in.dec, new TileSelector(in.beta, in.bias, in.latent, in.dead), best, bestDead);
         }
         for (int r = 0; r < rows; r++) {
             best.write(r, top, row0 + r);

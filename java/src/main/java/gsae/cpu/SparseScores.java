@@ -2,7 +2,6 @@ package gsae.cpu;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
-import jdk.incubator.vector.VectorOperators;
 
 import static gsae.cpu.MicroKernel.LANES;
 import static gsae.cpu.MicroKernel.ROWS;
@@ -14,12 +13,11 @@ import static gsae.cpu.MicroKernel.SPECIES;
  * latents (half a packed decoder panel, in ascending order) the block rows with a mark in it go
  * through {@link MicroKernel#rows} six at a time, so each decoder vector streams through the cache
  * once per block. Each s is the FMA chain the unpruned tile computes and score = fma(β·z, s, z) the
- * expression of {@link TileSelector}, so every score is bit-identical to the unpruned path's and the
+ * expression of {@link TileSelector#offer}, which forms and offers it, so every score is bit-identical to the unpruned path's and the
  * heaps, which keep the k best of whatever they are offered, end with the same k.
  */
 final class SparseScores {
 
-    private final float[] scoreLanes = new float[LANES], zLanes = new float[LANES];
     private final int[] rowOff = new int[ROWS], groupRow = new int[ROWS];
     private final float[] acc = new float[ROWS * LANES];
 
@@ -29,11 +27,11 @@ final class SparseScores {
      *
      * @param rows     block rows
      * @param firstRow batch row of block row 0
-     * @param dead     dead flags, all false without AuxK   [padded M]
+     * @param selector forms the scores and offers them, as on the unpruned path
      * @return (row, vector) products computed
      */
-    long score(Candidates c, int rows, int firstRow, PaddedRows g, PackedPanels dec, float beta,
-               boolean[] dead, RowTopK best, RowTopK bestDead) {
+    long score(Candidates c, int rows, int firstRow, PaddedRows g, PackedPanels dec,
+               TileSelector selector, RowTopK best, RowTopK bestDead) {
         int d = g.depth;
         long products = 0;
         for (int v = 0; v < c.vectors; v++) {
@@ -42,13 +40,13 @@ final class SparseScores {
                 if (c.mask[r * c.vectors + v] == 0L) continue;
                 groupRow[group++] = r;
                 if (group == ROWS) {
-                    offerGroup(c, group, v, firstRow, g, dec, pOff, d, beta, dead, best, bestDead);
+                    offerGroup(c, group, v, firstRow, g, dec, pOff, d, selector, best, bestDead);
                     products += group;
                     group = 0;
                 }
             }
             if (group > 0) {
-                offerGroup(c, group, v, firstRow, g, dec, pOff, d, beta, dead, best, bestDead);
+                offerGroup(c, group, v, firstRow, g, dec, pOff, d, selector, best, bestDead);
                 products += group;
             }
         }
@@ -56,31 +54,17 @@ final class SparseScores {
     }
 
     private void offerGroup(Candidates c, int group, int v, int firstRow, PaddedRows g, PackedPanels dec, int pOff, int d,
-                            float beta, boolean[] dead, RowTopK best, RowTopK bestDead) {
+                            TileSelector selector, RowTopK best, RowTopK bestDead) {
         for (int i = 0; i < ROWS; i++) rowOff[i] = (firstRow + groupRow[Math.min(i, group - 1)]) * d;
         MicroKernel.rows(g.data, rowOff, dec.data, pOff, d, acc);
         int latent0 = v * LANES;
-        VectorMask<Float> deadLanes = bestDead == null ? null : VectorMask.fromArray(SPECIES, dead, latent0);
+        VectorMask<Float> deadLanes = bestDead == null ? null : selector.deadLanes(latent0);
+        FloatVector bias = FloatVector.fromArray(SPECIES, c.bias, latent0);
         for (int i = 0; i < group; i++) {
             int row = groupRow[i];
-            long marked = c.mask[row * c.vectors + v];
-            FloatVector z = FloatVector.fromArray(SPECIES, c.acc, row * c.padded + latent0).add(FloatVector.fromArray(SPECIES, c.bias, latent0));
+            FloatVector z = FloatVector.fromArray(SPECIES, c.acc, row * c.padded + latent0).add(bias);
             FloatVector s = FloatVector.fromArray(SPECIES, acc, i * LANES).abs();
-            FloatVector score = z.mul(beta).fma(s, z);
-            long keep = score.compare(VectorOperators.GE, best.threshold(row)).toLong() & marked;
-            long keepAux = bestDead == null ? 0L : score.compare(VectorOperators.GE, bestDead.threshold(row)).and(deadLanes).toLong() & marked;
-            if ((keep | keepAux) == 0L) continue;
-            z.intoArray(zLanes, 0);
-            score.intoArray(scoreLanes, 0);
-            offerLanes(best, row, keep, latent0);
-            if (bestDead != null) offerLanes(bestDead, row, keepAux, latent0);
-        }
-    }
-
-    private void offerLanes(RowTopK heap, int row, long lanes, int latent0) {
-        for (long rest = lanes; rest != 0L; rest &= rest - 1) {
-            int lane = Long.numberOfTrailingZeros(rest);
-            heap.offer(row, scoreLanes[lane], zLanes[lane], latent0 + lane);
+            selector.offer(row, z, s, c.mask[row * c.vectors + v], deadLanes, latent0, best, bestDead);
         }
     }
 }

@@ -42,21 +42,40 @@ final class TileSelector {
             int latent0 = col0 + half * LANES;
             FloatVector b = FloatVector.fromArray(SPECIES, bias, latent0);
             VectorMask<Float> valid = VectorMask.fromArray(SPECIES, latent, latent0);
-            VectorMask<Float> deadLanes = VectorMask.fromArray(SPECIES, dead, latent0);
+            long validLanes = valid.toLong();
+            VectorMask<Float> deadLanes = deadLanes(latent0);
             for (int r = 0; r < rows; r++) {
-                int row = firstRow + r, at = r * WIDTH + half * LANES;
+                int at = r * WIDTH + half * LANES;
                 FloatVector z = FloatVector.fromArray(SPECIES, zTile, at).add(b);
                 FloatVector s = FloatVector.fromArray(SPECIES, gTile, at).abs();
-                FloatVector score = z.mul(beta).fma(s, z);
-                long keep = score.compare(VectorOperators.GE, top.threshold(row)).and(valid).toLong();
-                long keepAux = aux == null ? 0L : score.compare(VectorOperators.GE, aux.threshold(row)).and(deadLanes).toLong();
-                if ((keep | keepAux) == 0L) continue;
-                z.intoArray(zLanes, 0);
-                score.intoArray(scoreLanes, 0);
-                offerLanes(top, row, keep, latent0);
-                if (aux != null) offerLanes(aux, row, keepAux, latent0);
+                offer(firstRow + r, z, s, validLanes, deadLanes, latent0, top, aux);
             }
         }
+    }
+
+    /**
+     * Offers one vector of latents latent0 … latent0 + LANES − 1 of one row: score = fma(β·z, s, z);
+     * the lanes in {@code allowed} whose score reaches the row's threshold go to top, and the dead ones
+     * among them to aux (when not null). The one place a score is formed, so the pruned path
+     * ({@link SparseScores}) and the unpruned one select bit-identically.
+     *
+     * @param allowed lane bit mask of the latents that may be offered (lane i is bit i)
+     */
+    void offer(int row, FloatVector z, FloatVector s, long allowed, VectorMask<Float> deadLanes, int latent0,
+               RowTopK top, RowTopK aux) {
+        FloatVector score = z.mul(beta).fma(s, z);
+        long keep = score.compare(VectorOperators.GE, top.threshold(row)).toLong() & allowed;
+        long keepAux = aux == null ? 0L : score.compare(VectorOperators.GE, aux.threshold(row)).and(deadLanes).toLong() & allowed;
+        if ((keep | keepAux) == 0L) return;
+        z.intoArray(zLanes, 0);
+        score.intoArray(scoreLanes, 0);
+        offerLanes(top, row, keep, latent0);
+        if (aux != null) offerLanes(aux, row, keepAux, latent0);
+    }
+
+    /** The dead flags of latents latent0 … latent0 + LANES − 1 (all false beyond M and without AuxK). */
+    VectorMask<Float> deadLanes(int latent0) {
+        return VectorMask.fromArray(SPECIES, dead, latent0);
     }
 
     private void offerLanes(RowTopK heap, int row, long lanes, int latent0) {
