@@ -136,6 +136,7 @@ def markdown(summary: dict) -> str:
     lines = [f"Model `{summary['model']}`, hook `{summary['hook']}`, M = {summary['latents']}, "
              f"{summary['heldout_tokens']} held-out tokens. Clean CE {summary['clean_ce']:.4f}, zero-ablation CE "
              f"{summary['zero_ablation_ce']:.4f}, mean-ablation CE {summary['mean_ablation_ce']:.4f} (nats/token).",
+             "", f"Machine: {summary.get('machine', {}).get('cpu', 'not recorded')}.",
              "", "Each cell: mean ± half-range over seeds (number of seeds).", "",
              "| k | β | selection | spliced CE | CE increase | loss recovered | KL | FVU | L0 | dead |",
              "|---|---|---|---|---|---|---|---|---|---|"]
