@@ -3,7 +3,8 @@
 Protocol, identical for every SAE (so TopK and g-SAE compare at equal k):
 
 1. Live latents: those in at least one scored token's top-k on the held-out contexts, under the SAE's
-   own selection (with g when β > 0). A seeded sample of ``latents`` of them is steered.
+   own selection (with g when β > 0). A sample of ``latents`` of them is steered, drawn with a generator
+   seeded afresh for each SAE, so an SAE's sample does not depend on which other SAEs share the call.
 2. Targets of latent i: the ``targets`` tokens with the largest logit-lens score
    u_i = W_U · (γ ⊙ (w_i − mean(w_i)))  (a LayerNorm final norm; RMSNorm: W_U · (γ ⊙ w_i)), where
    w_i = W_dec[i], γ the final norm's gain and W_U the unembedding; norm and unembedding biases are
@@ -57,7 +58,8 @@ def steer(model=None, sae=(), *, data: str | None = None, text_path: str | None 
         live = _live(m, held, batch_size)
         if live.numel() == 0:
             raise GsaeError(f"--sae: {m.source} has no live latent on these contexts")
-        chosen = live[torch.randperm(live.numel(), generator=gen)[:latents]].sort().values
+        own = torch.Generator().manual_seed(seed)
+        chosen = live[torch.randperm(live.numel(), generator=own)[:latents]].sort().values
         rows = [_one_latent(held, ids, where, clean_lp, m.W_dec[i].float(), lens, alphas, norm_mean, targets) for i in chosen.tolist()]
         per_alpha = []
         for j, alpha in enumerate(alphas):

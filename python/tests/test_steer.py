@@ -26,6 +26,17 @@ def test_alpha_zero_changes_nothing_and_strong_steering_moves_every_target(model
     assert len(s["steered_latents"]) == 6 and s["live_latents"] >= 6
 
 
+def test_an_sae_steers_the_same_latents_whichever_saes_share_the_call(model_dir, heldout_text):
+    def run(saes):
+        r = steer(model_dir, saes, text_path=heldout_text, hook="transformer.h.1", context_size=C, tokens=40 * (C - 2),
+                  alphas=[1.0], latents=5, targets=1, contexts=4)
+        return {s["sae"]: (s["steered_latents"], s["per_alpha"]) for s in r["saes"]}
+
+    alone = run([_sae(seed=1)])["random1"]
+    shared = run([_sae(m=40, seed=2), _sae(seed=1)])["random1"]
+    assert alone == shared and len(alone[0]) == 5
+
+
 def test_targets_are_the_top_tokens_of_the_decoder_direction_through_norm_and_unembedding(model_dir):
     lm = models.load(model_dir)
     with torch.no_grad():
