@@ -8,6 +8,8 @@ import gsae.ops.TrainState;
 import java.util.List;
 import java.util.SplittableRandom;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.fail;
 
 /** Seeded inputs for the latent-sharded tests, the gather of rank states, and the tolerance check. */
@@ -101,5 +103,17 @@ final class ShardedProblem {
         assertClose(what + " b_enc", ref.bEnc(), got.bEnc(), eps, floor);
         assertClose(what + " W_dec", ref.wDec(), got.wDec(), eps, floor);
         assertClose(what + " b_dec", ref.bDec(), got.bDec(), eps, floor);
+    }
+
+    /** Asserts two states equal bit for bit. */
+    static void assertSameState(TrainState want, TrainState got, String what) {
+        assertEquals(want.step(), got.step(), what + " step");
+        assertArrayEquals(want.sinceFired(), got.sinceFired(), what + " since_fired");
+        for (Params[] pair : new Params[][]{{want.params(), got.params()}, {want.adamM(), got.adamM()}, {want.adamV(), got.adamV()}}) {
+            assertArrayEquals(pair[0].wEnc(), pair[1].wEnc(), what + " W_enc");
+            assertArrayEquals(pair[0].bEnc(), pair[1].bEnc(), what + " b_enc");
+            assertArrayEquals(pair[0].wDec(), pair[1].wDec(), what + " W_dec");
+            assertArrayEquals(pair[0].bDec(), pair[1].bDec(), what + " b_dec");
+        }
     }
 }
