@@ -5,6 +5,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import gsae.config.LrDecay;
+import gsae.config.ParallelMode;
+import gsae.config.Parallelism;
 import gsae.config.SaeConfig;
 import gsae.config.TrainConfig;
 import gsae.ops.Params;
@@ -36,7 +38,7 @@ final class CheckpointFiles {
     private CheckpointFiles() {}
 
     static void write(Checkpoint c, Path dir) throws IOException {
-        write(meta(c.sae(), c.train(), c.scales(), c.step(), c.dataPosition(), c.data()), StateChunks.of(c.state()), dir);
+        write(meta(c.sae(), c.train(), c.scales(), c.step(), c.dataPosition(), c.data(), c.parallel()), StateChunks.of(c.state()), dir);
     }
 
     /** The three files from {@code s} read chunk by chunk: no host copy of the state beyond one chunk. */
@@ -63,14 +65,14 @@ final class CheckpointFiles {
      *
      * @param shards the number of shard files of a sharded checkpoint ({@link ShardedCheckpoint}), 0 for the single-file layout
      */
-    record Meta(SaeConfig sae, TrainConfig train, Scales scales, long step, long dataPosition, DataRecord data, int shards) {}
+    record Meta(SaeConfig sae, TrainConfig train, Scales scales, long step, long dataPosition, DataRecord data, Parallelism parallel, int shards) {}
 
     static Checkpoint read(Path dir) {
         Meta m = readMeta(dir);
         Path metaFile = dir.resolve(Checkpoint.META);
         try {
             TrainState state = readState(dir, m.sae(), m.step());
-            return new Checkpoint(m.sae(), m.train(), m.scales(), state, m.dataPosition(), m.data());
+            return new Checkpoint(m.sae(), m.train(), m.scales(), state, m.dataPosition(), m.data(), m.parallel());
         } catch (IllegalArgumentException e) {
             throw new DataException(metaFile, "invalid: " + e.getMessage());
         }
@@ -100,7 +102,7 @@ final class CheckpointFiles {
             int shards = root.has(SHARDS) ? f.integer(SHARDS) : 0;
             if (root.has(SHARDS) && (shards < 1 || shards > sae.latents()))
                 throw new DataException(metaFile, "field '" + SHARDS + "' is " + shards + ", expected 1.." + sae.latents());
-            return new Meta(sae, train, scales, f.whole("step"), f.whole("data_position"), dataRecord(f), shards);
+            return new Meta(sae, train, scales, f.whole("step"), f.whole("data_position"), dataRecord(f), parallelism(f), shards);
         } catch (IllegalArgumentException e) {
             throw new DataException(metaFile, "invalid: " + e.getMessage());
         }
@@ -156,6 +158,17 @@ final class CheckpointFiles {
         return new DataRecord(f.text("data"), shards, source);
     }
 
+    /** How many processes wrote the checkpoint and how; checkpoints without the field come from one process. */
+    private static Parallelism parallelism(Fields f) {
+        if (!f.root().has("parallel")) return Parallelism.SINGLE;
+        String mode = f.text("parallel.mode");
+        try {
+            return new Parallelism(ParallelMode.valueOf(mode.toUpperCase(Locale.ROOT)), f.integer("parallel.ranks"));
+        } catch (IllegalArgumentException e) {
+            throw new DataException(f.file(), "field 'parallel' is not a mode (none, data, latents) with a rank count: " + f.node("parallel"));
+        }
+    }
+
     /** Sparsify tensor names (SPEC §8), with a prefix for the Adam moments. */
     static Map<String, ChunkedTensor> tensors(String prefix, StateChunks.Tensors p) {
         Map<String, ChunkedTensor> t = new LinkedHashMap<>();
@@ -172,7 +185,7 @@ final class CheckpointFiles {
     }
 
     /** checkpoint.json's fields. */
-    static ObjectNode meta(SaeConfig s, TrainConfig t, Scales scales, long step, long dataPosition, DataRecord data) {
+    static ObjectNode meta(SaeConfig s, TrainConfig t, Scales scales, long step, long dataPosition, DataRecord data, Parallelism parallel) {
         ObjectNode root = JSON.createObjectNode().put("format_version", Checkpoint.FORMAT_VERSION);
         root.putObject("sae").put("d", s.d()).put("latents", s.latents()).put("k", s.k()).put("beta", s.beta())
                 .put("aux_k", s.auxK()).put("aux_alpha", s.auxAlpha()).put("dead_tokens", s.deadTokens());
@@ -194,6 +207,8 @@ final class CheckpointFiles {
             if (m.prependBos() != null) src.put("prepend_bos", m.prependBos());
             if (m.datasetPath() != null) src.put("dataset_path", m.datasetPath());
         }
+        if (!parallel.equals(Parallelism.SINGLE))
+            root.putObject("parallel").put("mode", parallel.mode().name().toLowerCase(Locale.ROOT)).put("ranks", parallel.ranks());
         return root;
     }
 

@@ -2,6 +2,8 @@ package gsae.io;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import gsae.comm.Collectives;
+import gsae.config.ParallelMode;
+import gsae.config.Parallelism;
 import gsae.config.SaeConfig;
 import gsae.config.TrainConfig;
 import gsae.ops.LatentShard;
@@ -33,7 +35,8 @@ import java.util.stream.Stream;
  * The checkpoint directory of a run whose latents are sharded across P ranks (issue #15):
  *
  * <pre>
- *   checkpoint.json                    as in {@link Checkpoint}, plus "shards": P; written last
+ *   checkpoint.json                    as in {@link Checkpoint}, with "parallel": {"mode": "latents",
+ *                                      "ranks": P} and "shards": P; written last
  *   shard-RRRRR-of-PPPPP.safetensors   rank R's latents [first, end): encoder.weight [M_R, d],
  *                                      encoder.bias [M_R], W_dec [M_R, d], b_dec [d], the same under
  *                                      adam_m. and adam_v., since_fired I64 [M_R]; metadata
@@ -61,9 +64,11 @@ public final class ShardedCheckpoint {
      * One rank's part of a checkpoint.
      *
      * @param shard the latents this part holds
-     * @param owned their parameters, moments and counters, b_dec whole (see {@link TrainState#slice})
+     * @param owned    their parameters, moments and counters, b_dec whole (see {@link TrainState#slice})
+     * @param parallel how the run that wrote the checkpoint was spread
      */
-    public record Part(SaeConfig sae, TrainConfig train, Scales scales, LatentShard shard, TrainState owned, long dataPosition, DataRecord data) {
+    public record Part(SaeConfig sae, TrainConfig train, Scales scales, LatentShard shard, TrainState owned, long dataPosition, DataRecord data,
+                       Parallelism parallel) {
 
         public long step() {
             return owned.step();
@@ -94,7 +99,8 @@ public final class ShardedCheckpoint {
             SafeTensors.writeChunked(tmp.resolve(fileName(shard.rank(), shard.ranks())), tensors(owned), metadata(shard));
             comm.barrier();
             if (comm.rank() == 0) {
-                ObjectNode meta = CheckpointFiles.meta(sae, train, scales, owned.step(), dataPosition, data);
+                ObjectNode meta = CheckpointFiles.meta(sae, train, scales, owned.step(), dataPosition, data,
+                        new Parallelism(ParallelMode.LATENTS, shard.ranks()));
                 CheckpointFiles.writeMeta(meta.put(CheckpointFiles.SHARDS, shard.ranks()), tmp);
                 Checkpoint.swapIn(abs);
             }
@@ -130,7 +136,7 @@ public final class ShardedCheckpoint {
     /** A complete sharded directory gathered into one state. */
     static Checkpoint gather(Path dir) {
         Part p = read(dir, LatentShard.whole(CheckpointFiles.readMeta(dir).sae().latents()));
-        return new Checkpoint(p.sae(), p.train(), p.scales(), p.owned(), p.dataPosition(), p.data());
+        return new Checkpoint(p.sae(), p.train(), p.scales(), p.owned(), p.dataPosition(), p.data(), p.parallel());
     }
 
     /** A directory of every shard file named in its meta file and its meta file. */
@@ -194,7 +200,7 @@ public final class ShardedCheckpoint {
         try {
             TrainState owned = new TrainState(p, am, av, meta.step(), since);
             Checkpoint.check(sae, meta.train(), d, sae.latents(), meta.step(), meta.dataPosition());
-            return new Part(sae, meta.train(), meta.scales(), want, owned, meta.dataPosition(), meta.data());
+            return new Part(sae, meta.train(), meta.scales(), want, owned, meta.dataPosition(), meta.data(), meta.parallel());
         } catch (IllegalArgumentException e) {
             throw new DataException(metaFile, "invalid: " + e.getMessage());
         }
