@@ -13,6 +13,8 @@ import gsae.ops.StepMetrics;
 import gsae.ops.TrainState;
 import gsae.ops.TrainingStep;
 
+import java.util.Arrays;
+
 /**
  * The training step with the latents sharded across the ranks of a group (issue #15, {@code
  * --parallel latents}): rank r owns the latents of {@link LatentShard#of}(r, P, M), their rows of
@@ -133,6 +135,33 @@ public final class LatentShardedStep implements TrainingStep {
         for (int i = 0; i < since.length; i++) since[i] += n;
         for (int latent : global) if (shard.owns(latent)) since[latent - shard.first()] = 0;
         return markDead();
+    }
+
+    /**
+     * The whole SAE's parameters, gathered from every rank: a collective call (every rank calls it
+     * at the same point), for inference and evaluation. Moves M·(2d + 1) floats to every rank.
+     */
+    public Params gatherParams() {
+        Params p = state.params();
+        int d = p.d(), rows = LatentShard.of(0, shard.ranks(), shard.latents()).count();
+        for (int r = 1; r < shard.ranks(); r++) rows = Math.max(rows, LatentShard.of(r, shard.ranks(), shard.latents()).count());
+        float[][] gathered = {gather(p.wEnc(), rows * d), gather(p.bEnc(), rows), gather(p.wDec(), rows * d)};
+        Params whole = Params.zeros(d, shard.latents());
+        float[][] into = {whole.wEnc(), whole.bEnc(), whole.wDec()};
+        for (int r = 0; r < shard.ranks(); r++) {
+            LatentShard s = LatentShard.of(r, shard.ranks(), shard.latents());
+            for (int t = 0; t < 3; t++) {
+                int width = t == 1 ? 1 : d, block = rows * width;
+                System.arraycopy(gathered[t], r * block, into[t], s.first() * width, s.count() * width);
+            }
+        }
+        System.arraycopy(p.bDec(), 0, whole.bDec(), 0, d);
+        return whole;
+    }
+
+    /** The ranks' arrays, each padded to {@code padded} values, concatenated in rank order. */
+    private float[] gather(float[] mine, int padded) {
+        return comm.allGather(Arrays.copyOf(mine, padded));
     }
 
     /** This rank's share, live: M_r latents, b_dec whole. */
