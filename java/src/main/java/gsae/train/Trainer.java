@@ -10,10 +10,12 @@ import gsae.config.TrainConfig;
 import gsae.config.UserError;
 import gsae.data.BatchSource;
 import gsae.io.Checkpoint;
+import gsae.io.DataRecord;
 import gsae.io.ShardedCheckpoint;
 import gsae.ops.Backend;
 import gsae.ops.Batch;
 import gsae.ops.Params;
+import gsae.ops.Scales;
 import gsae.ops.StepMetrics;
 import gsae.ops.TrainState;
 import gsae.ops.TrainingStep;
@@ -125,34 +127,46 @@ public final class Trainer {
      * checkpointing on schedule and at the end. {@code start}'s state belongs to the run from now on.
      */
     public Result run(Checkpoint start) {
-        SaeConfig sae = start.sae();
-        TrainConfig train = start.train();
+        Started run = new Started(start.sae(), start.train(), start.scales(), start.data());
+        SaeConfig sae = run.sae();
+        TrainConfig train = run.train();
+        long first = start.step();
         source.seek(start.dataPosition());
-        Batches batches = new Batches(source, start.scales(), train.batch());
-        Meter meter = new Meter(start.step() + 1, train.batch());
-        Checkpoint last = start;
-        lastSaved = start.step();
+        Batches batches = new Batches(source, run.scales(), train.batch());
+        Meter meter = new Meter(first + 1, train.batch());
+        lastSaved = first;
         StepMetrics m = null;
-        if (writes()) listeners.forEach(l -> l.started(start));
+        if (writes()) for (Listener l : listeners) l.started(start);
+        // latent sharded, a rank holds only its share during the run: not the whole starting state
+        Checkpoint last = mode == ParallelMode.LATENTS ? null : start;
+        boolean saved = false;
         try (TrainingStep step = open(sae, start.state());
-             MetricsLog metrics = writes() ? MetricsLog.open(out.resolve(METRICS), start.step()) : null) {
-            for (long t = start.step() + 1; t <= train.steps(); t++) {
+             MetricsLog metrics = writes() ? MetricsLog.open(out.resolve(METRICS), first) : null) {
+            start = null;
+            for (long t = first + 1; t <= train.steps(); t++) {
                 float lr = train.lrAt(sae, t);
                 m = step.step(mine(batches.next()), lr);
                 checkFinite(m, t);
                 Params evaluated = evaluationDue(t, train) ? params(step) : null;
                 if (writes()) {
-                    metrics.write(withEvaluation(meter.row(t, lr, m), t, evaluated, start));
+                    metrics.write(withEvaluation(meter.row(t, lr, m), t, evaluated, run));
                     for (Listener l : listeners) l.stepped(t, lr, m, meter.tokensPerSecond());
                 }
                 boolean end = t == train.steps() || stopAgreed();
-                if (end || train.checkpointEvery() > 0 && t % train.checkpointEvery() == 0) last = save(start, step, end, last);
+                if (end || train.checkpointEvery() > 0 && t % train.checkpointEvery() == 0) {
+                    Checkpoint c = save(run, step, end);
+                    if (c != null) last = c;
+                    saved = true;
+                }
                 if (end) break;
             }
-            if (last == start) last = save(start, step, true, last);
+            if (!saved) last = save(run, step, true);
         }
         return new Result(last, m, meter.elapsedSeconds());
     }
+
+    /** What a run keeps of its starting checkpoint besides the state. */
+    private record Started(SaeConfig sae, TrainConfig train, Scales scales, DataRecord data) {}
 
     /** The step {@link #mode} trains with; the run's state is {@code init}'s from now on. */
     private TrainingStep open(SaeConfig sae, TrainState init) {
@@ -187,19 +201,19 @@ public final class Trainer {
 
     /**
      * Writes the checkpoint and returns it as the listeners and the result see it. Latent sharded:
-     * every rank writes its shard ({@link ShardedCheckpoint}), and the whole checkpoint is read back
-     * on rank 0 for its listeners and on every rank for the result ({@code end}); the other ranks'
-     * intermediate saves return {@code last}, since they hold only their share.
+     * every rank writes its shard ({@link ShardedCheckpoint}); the whole checkpoint is read back on
+     * rank 0 for its listeners and, at the {@code end}, on every rank for the result; before the end
+     * this returns null, so that no rank keeps a whole state while it trains its share.
      */
-    private Checkpoint save(Checkpoint start, TrainingStep step, boolean end, Checkpoint last) {
+    private Checkpoint save(Started start, TrainingStep step, boolean end) {
         if (mode == ParallelMode.LATENTS) {
             lastSaved = step.state().step();
             Path dir = out.resolve(CHECKPOINT);
             ShardedCheckpoint.save(dir, group, start.sae(), start.train(), start.scales(), step.chunks(), source.position(), start.data());
-            if (!writes() && !end) return last;
+            if (!writes() && !end) return null;
             Checkpoint c = Checkpoint.load(dir);
             if (writes()) saved(c);
-            return c;
+            return end ? c : null;
         }
         Checkpoint c = new Checkpoint(start.sae(), start.train(), start.scales(), step.state(), source.position(), start.data(),
                 new Parallelism(mode, group.size()));
@@ -224,7 +238,7 @@ public final class Trainer {
         return step instanceof LatentShardedStep sharded ? sharded.gatherParams() : step.state().params();
     }
 
-    private Map<String, Number> withEvaluation(Map<String, Number> row, long t, Params evaluated, Checkpoint start) {
+    private Map<String, Number> withEvaluation(Map<String, Number> row, long t, Params evaluated, Started start) {
         if (evaluated != null) row.putAll(eval.evaluate(t, evaluated, start.scales()));
         return row;
     }
