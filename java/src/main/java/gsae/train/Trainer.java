@@ -147,7 +147,7 @@ public final class Trainer {
                 float lr = train.lrAt(sae, t);
                 m = step.step(mine(batches.next()), lr);
                 checkFinite(m, t);
-                Params evaluated = evaluationDue(t, train) ? params(step) : null;
+                Params evaluated = evaluationDue(t, train) && (writes() || mode == ParallelMode.LATENTS) ? params(step) : null;
                 if (writes()) {
                     metrics.write(withEvaluation(meter.row(t, lr, m), t, evaluated, run));
                     for (Listener l : listeners) l.stepped(t, lr, m, meter.tokensPerSecond());
