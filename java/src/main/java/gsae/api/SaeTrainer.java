@@ -1,6 +1,10 @@
 package gsae.api;
 
+import gsae.comm.Collectives;
+import gsae.comm.ReduceOp;
 import gsae.config.LrDecay;
+import gsae.config.ParallelMode;
+import gsae.config.Parallelism;
 import gsae.config.SaeConfig;
 import gsae.config.Sizes;
 import gsae.config.TrainConfig;
@@ -13,6 +17,9 @@ import gsae.ops.Scales;
 import gsae.ops.StepMetrics;
 import gsae.ops.TrainState;
 import gsae.ops.TrainingStep;
+import gsae.io.ShardedCheckpoint;
+import gsae.parallel.DataParallelStep;
+import gsae.parallel.LatentShardedStep;
 import gsae.tensor.HostTensor;
 
 import java.lang.foreign.MemorySegment;
@@ -33,6 +40,13 @@ import java.util.function.Consumer;
  * batch, and the decoder bias starts at that batch's mean (SPEC §5). One thread at a time may use a
  * trainer; {@link #sae} hands out frozen copies for inference on any thread. Close it to release the
  * backend's device memory or threads.
+ *
+ * <p>Data parallel ({@link Builder#parallel}): every rank of the group builds the same trainer and
+ * pushes its own rows of each global batch (the global batch is the ranks' rows in rank order);
+ * every rank then takes the step one process takes on the global batch and gets its metrics. The
+ * first global batch sets the scales and b_dec, rank 0's initial state is broadcast, and
+ * {@link #save} writes on rank 0 only (every rank calls it; checkpoint listeners run on rank 0,
+ * metrics listeners on every rank).
  */
 public final class SaeTrainer implements AutoCloseable {
 
@@ -41,6 +55,7 @@ public final class SaeTrainer implements AutoCloseable {
     private final SaeConfig cfg;
     private final Builder settings;
     private final Backend backend;
+    private final Collectives group;
     private Scales scales;
     private TrainingStep step;
     private long steps, tokens;
@@ -52,6 +67,7 @@ public final class SaeTrainer implements AutoCloseable {
         this.settings = settings;
         this.backend = backend;
         this.scales = scales;
+        this.group = settings.group.collectives();
     }
 
     /** A builder for an SAE of width {@code d} with {@code latents} latents keeping {@code k} per row. */
@@ -70,7 +86,7 @@ public final class SaeTrainer implements AutoCloseable {
     }
 
     /**
-     * One training step on {@code rows} rows.
+     * One training step on {@code rows} rows (data parallel: this rank's rows of the global batch).
      *
      * @param x activations [rows, d], row-major; read, never written
      * @param g gradients of the model's loss with respect to x [rows, d], or null (β then counts as 0)
@@ -122,19 +138,26 @@ public final class SaeTrainer implements AutoCloseable {
     /** A frozen copy of the SAE as it is now, for inference on any thread while training goes on. */
     public Sae sae() {
         requireStarted("sae()");
-        return new Sae(cfg, step.snapshot().params(), scales, null);
+        Params whole = step instanceof LatentShardedStep sharded ? sharded.gatherParams() : step.snapshot().params();
+        return new Sae(cfg, whole, scales, null);
     }
 
     /**
      * Writes a checkpoint folder (model.safetensors in sparsify names, state.safetensors,
      * checkpoint.json) that {@link #resumeFrom}, {@link Sae#load} and {@code gsae eval/export} read.
      * Written from the backend's state in chunks; replaces an earlier checkpoint in {@code dir} atomically.
+     * Latent sharded, every rank calls it and writes its shard ({@code shard-R-of-P.safetensors} in
+     * place of the two safetensors files), which the same readers gather.
      */
     public Path save(Path dir) {
         requireStarted("save");
         TrainConfig train = new TrainConfig((int) Math.min(Integer.MAX_VALUE, steps), Math.max(2, lastRows), Float.NaN, 0, LrDecay.NONE,
                 settings.seed, 0, settings.threads, settings.estimateActScale, Math.max(1, lastRows));
-        Checkpoint.save(dir, cfg, train, scales, step.chunks(), tokens, DataRecord.described(DATA));
+        if (settings.parallel == Parallel.LATENTS)
+            ShardedCheckpoint.save(dir, group, cfg, train, scales, step.chunks(), tokens, DataRecord.described(DATA));
+        if (group.rank() != 0) return dir;
+        if (settings.parallel != Parallel.LATENTS)
+            Checkpoint.save(dir, cfg, train, scales, step.chunks(), tokens, DataRecord.described(DATA), settings.parallelism());
         LOG.log(System.Logger.Level.DEBUG, "checkpoint at step {0} written to {1}", steps, dir);
         for (Consumer<Path> l : settings.onCheckpoint) l.accept(dir);
         return dir;
@@ -153,29 +176,51 @@ public final class SaeTrainer implements AutoCloseable {
         if (scales == null) scales = estimate(rows, withGradients);
         scale(this.x, scales.actScale());
         if (withGradients) scale(this.g, scales.gradScale());
-        if (allRowsEqual(rows))
+        if (!dataParallel() && allRowsEqual(rows)) // data parallel: the step checks the global batch's variance
             throw new IllegalArgumentException("x: all " + rows + " rows are the same, so FVU is undefined (a batch needs distinct rows)");
         Batch batch = new Batch(rows, cfg.d(), this.x, withGradients ? this.g : null);
-        if (step == null) step = backend.adopt(cfg, TrainState.fresh(Params.init(cfg.d(), cfg.latents(), settings.seed, mean(rows))));
+        if (step == null) step = open(TrainState.fresh(Params.init(cfg.d(), cfg.latents(), settings.seed, mean(rows))));
         float lr = settings.lr.at(steps + 1);
         if (!(lr > 0f) || Float.isInfinite(lr)) throw new IllegalArgumentException("learningRate: step " + (steps + 1) + " got " + lr);
         StepMetrics m = step.step(batch, lr);
         if (!Double.isFinite(m.loss()))
             throw new IllegalStateException("step " + (steps + 1) + ": the loss is " + m.loss() + " (learning rate too high, or non-finite data?)");
         steps++;
-        tokens += rows;
-        lastRows = rows;
+        int globalRows = step instanceof DataParallelStep dp ? (int) Math.min(Integer.MAX_VALUE, dp.globalRows()) : rows;
+        tokens += globalRows;
+        lastRows = globalRows;
         Metrics out = new Metrics(steps, lr, m.fvu(), m.auxk(), m.loss(), m.l0(), m.deadFraction());
         for (Consumer<Metrics> l : settings.onMetrics) l.accept(out);
         if (settings.checkpointDir != null && steps % settings.checkpointEvery == 0) save(settings.checkpointDir);
         return out;
     }
 
-    /** SPEC §6 on this batch: grad_scale = 1 / mean ‖g_n‖, act_scale = √d / mean ‖x_n‖ when asked for (else 1). */
+    /** Data parallel: the ranks' rows make up the batch (latent sharded: every rank pushes the whole batch). */
+    private boolean dataParallel() {
+        return settings.parallel == Parallel.DATA;
+    }
+
+    /** The step for the mode; {@code init} is taken over (data parallel: rank 0's is broadcast). */
+    private TrainingStep open(TrainState init) {
+        return switch (settings.parallel) {
+            case NONE -> backend.adopt(cfg, init);
+            case DATA -> new DataParallelStep(cfg, backend.ops(), init, group);
+            case LATENTS -> LatentShardedStep.ofWhole(cfg, backend.ops(), group, init);
+        };
+    }
+
+    /** Σ over ranks of {@code v} (in place) and returns it: the global batch's sums from the ranks' rows. */
+    private double[] global(double... v) {
+        if (dataParallel()) group.allReduce(v, ReduceOp.SUM);
+        return v;
+    }
+
+    /** SPEC §6 on the (global) first batch: grad_scale = 1 / mean ‖g_n‖, act_scale = √d / mean ‖x_n‖ when asked for (else 1). */
     private Scales estimate(int rows, boolean withGradients) {
         if (!withGradients)
             throw new IllegalArgumentException("g: the first batch has no gradients, so grad_scale cannot be estimated: give the builder scales(…)");
-        double meanG = meanNorm(this.g, rows), meanX = meanNorm(this.x, rows);
+        double[] sums = global(sumOfNorms(this.g, rows), sumOfNorms(this.x, rows), rows);
+        double meanG = sums[0] / sums[2], meanX = sums[1] / sums[2];
         if (!(meanG > 0) || !Double.isFinite(meanG))
             throw new IllegalArgumentException("g: mean gradient norm of the first batch is " + meanG + ", so grad_scale cannot be estimated");
         if (settings.estimateActScale && (!(meanX > 0) || !Double.isFinite(meanX)))
@@ -185,7 +230,7 @@ public final class SaeTrainer implements AutoCloseable {
         return s;
     }
 
-    private double meanNorm(float[] v, int rows) {
+    private double sumOfNorms(float[] v, int rows) {
         int d = cfg.d();
         double total = 0;
         for (int r = 0; r < rows; r++) {
@@ -193,15 +238,18 @@ public final class SaeTrainer implements AutoCloseable {
             for (int j = 0; j < d; j++) ss += (double) v[r * d + j] * v[r * d + j];
             total += Math.sqrt(ss);
         }
-        return total / rows;
+        return total;
     }
 
+    /** The (global) batch's column mean: b_dec's start. */
     private float[] mean(int rows) {
         int d = cfg.d();
-        double[] sum = new double[d];
+        double[] sum = new double[d + 1];
         for (int r = 0; r < rows; r++) for (int j = 0; j < d; j++) sum[j] += x[r * d + j];
+        sum[d] = rows;
+        global(sum);
         float[] mean = new float[d];
-        for (int j = 0; j < d; j++) mean[j] = (float) (sum[j] / rows);
+        for (int j = 0; j < d; j++) mean[j] = (float) (sum[j] / sum[d]);
         return mean;
     }
 
@@ -256,6 +304,8 @@ public final class SaeTrainer implements AutoCloseable {
         private Scales scales;
         private boolean estimateActScale;
         private Path checkpointDir;
+        private Parallel parallel = Parallel.NONE;
+        private Group group = Group.single();
         private long checkpointEvery;
         private final List<Consumer<Metrics>> onMetrics = new ArrayList<>();
         private final List<Consumer<Path>> onCheckpoint = new ArrayList<>();
@@ -384,18 +434,45 @@ public final class SaeTrainer implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Trains across the ranks of {@code group} as {@code mode} (default NONE, one process):
+         * every rank builds the same trainer with its own group. DATA: each rank pushes its rows of
+         * each global batch (see the class comment). LATENTS: every rank pushes the whole batch and
+         * trains its share of the latents; {@link SaeTrainer#sae} and {@link SaeTrainer#save} are then
+         * collective (every rank calls them). A resumed run must use the checkpoint's mode and rank
+         * count, except that latent-sharded and one-process checkpoints continue in either mode on
+         * any number of ranks. The group stays the caller's to close.
+         */
+        public Builder parallel(Parallel mode, Group group) {
+            if (mode == null) throw new IllegalArgumentException("parallel: mode is null");
+            if (group == null) throw new IllegalArgumentException("parallel: group is null");
+            if (mode == Parallel.NONE && group.size() != 1)
+                throw new IllegalArgumentException("parallel: NONE trains in one process, but the group has " + group.size() + " ranks");
+            this.parallel = mode;
+            this.group = group;
+            return this;
+        }
+
+        Parallelism parallelism() {
+            return new Parallelism(ParallelMode.valueOf(parallel.name()), group.size());
+        }
+
         /** Opens the backend and returns the trainer; sizes too large for it are refused here, naming the option. */
         public SaeTrainer build() {
             SaeConfig cfg = resumed != null ? resumed.sae()
                     : new SaeConfig(d, latents, k, beta, auxK != null ? auxK : Math.max(1, d / 2), auxAlpha, deadTokens);
             Inputs.argument(() -> Sizes.hostArray("latents", "latents", latents, d));
             if (lr == null) lr = LearningRate.warmup(LearningRate.specPeak(latents), 1_000);
+            if (resumed != null && !ResumeCheck.continues(resumed.parallel(), parallelism()))
+                throw new IllegalArgumentException("parallel: the checkpoint was written " + resumed.parallel().describe()
+                        + ", but this trainer runs " + parallelism().describe()
+                        + "; resume with the same mode and number of ranks (latent-sharded and one-process checkpoints: any number, either mode)");
             Backend b = Backends.open(backend, device, threads);
             if (resumed == null) return new SaeTrainer(cfg, this, b, scales);
             seed = resumed.train().seed();
             estimateActScale = resumed.train().scaleActs();
             SaeTrainer t = new SaeTrainer(cfg, this, b, resumed.scales());
-            t.step = b.adopt(cfg, resumed.state());
+            t.step = t.open(resumed.state());
             t.steps = resumed.step();
             t.tokens = resumed.dataPosition();
             t.lastRows = resumed.train().batch();

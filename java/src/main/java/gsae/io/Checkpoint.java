@@ -1,5 +1,6 @@
 package gsae.io;
 
+import gsae.config.Parallelism;
 import gsae.config.SaeConfig;
 import gsae.config.TrainConfig;
 import gsae.ops.Scales;
@@ -12,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.List;
+import java.util.function.Function;
 import java.util.stream.Stream;
 
 /**
@@ -25,6 +27,10 @@ import java.util.stream.Stream;
  * any point either {@code DIR} or {@code DIR.old} is complete, and {@link #load} falls back to
  * {@code DIR.old} when {@code DIR} is missing or incomplete.
  *
+ * <p>A run with its latents sharded across ranks writes the same directory in the layout of {@link
+ * ShardedCheckpoint} (checkpoint.json and one file per shard, by the same renames); {@link #load}
+ * reads either layout, gathering a sharded one into one state.
+ *
  * <p>No generator state is stored: initialisation is the only random draw, and every data source
  * derives its order from (seed, position), so the seed and the data position resume it exactly.
  *
@@ -34,8 +40,10 @@ import java.util.stream.Stream;
  * @param state        parameters, Adam moments, step, dead counters
  * @param dataPosition tokens consumed from the data source
  * @param data         what the run trains on: the teacher, or shards with their fingerprints and source
+ * @param parallel     how many processes trained it and how (checkpoint.json's optional {@code parallel}; absent means one process)
  */
-public record Checkpoint(SaeConfig sae, TrainConfig train, Scales scales, TrainState state, long dataPosition, DataRecord data) {
+public record Checkpoint(SaeConfig sae, TrainConfig train, Scales scales, TrainState state, long dataPosition, DataRecord data,
+                         Parallelism parallel) {
 
     /** Version of the directory layout; a loader refuses any other. */
     public static final int FORMAT_VERSION = 1;
@@ -46,9 +54,15 @@ public record Checkpoint(SaeConfig sae, TrainConfig train, Scales scales, TrainS
 
     public Checkpoint {
         check(sae, train, state.params().d(), state.params().m(), state.step(), dataPosition);
+        if (parallel == null) throw new IllegalArgumentException("parallel must be set (Parallelism.SINGLE for one process)");
     }
 
-    private static void check(SaeConfig sae, TrainConfig train, int d, int m, long step, long dataPosition) {
+    /** A checkpoint of a run in one process. */
+    public Checkpoint(SaeConfig sae, TrainConfig train, Scales scales, TrainState state, long dataPosition, DataRecord data) {
+        this(sae, train, scales, state, dataPosition, data, Parallelism.SINGLE);
+    }
+
+    static void check(SaeConfig sae, TrainConfig train, int d, int m, long step, long dataPosition) {
         if (d != sae.d() || m != sae.latents())
             throw new IllegalArgumentException("checkpoint state has d=" + d + ", M=" + m + " but the SAE config says d=" + sae.d() + ", M=" + sae.latents());
         if (dataPosition < 0) throw new IllegalArgumentException("data position must be ≥ 0, got " + dataPosition);
@@ -63,19 +77,34 @@ public record Checkpoint(SaeConfig sae, TrainConfig train, Scales scales, TrainS
 
     /** Loads a checkpoint directory (or its {@code .old} twin after an interrupted save); a missing or damaged one is a DataException naming the file. */
     public static Checkpoint load(Path dir) {
+        return loadComplete(dir, Checkpoint::read);
+    }
+
+    /**
+     * {@code read} of {@code dir} when it is complete and readable, else of its {@code .old} twin
+     * when that is; otherwise a DataException naming the missing file.
+     */
+    static <T> T loadComplete(Path dir, Function<Path, T> read) {
         Path old = sibling(dir, ".old");
         if (isComplete(dir)) {
             try {
-                return CheckpointFiles.read(dir);
+                return read.apply(dir);
             } catch (DataException e) {
-                if (isComplete(old)) return CheckpointFiles.read(old);
+                if (isComplete(old)) return read.apply(old);
                 throw e;
             }
         }
-        if (isComplete(old)) return CheckpointFiles.read(old);
+        if (isComplete(old)) return read.apply(old);
         if (!Files.isDirectory(dir)) throw new DataException(dir, "no such checkpoint folder");
-        Path missing = Stream.of(META, MODEL, STATE).map(dir::resolve).filter(f -> !Files.isRegularFile(f)).findFirst().orElseThrow();
+        Path missing = ShardedCheckpoint.missingShard(dir);
+        if (missing == null)
+            missing = Stream.of(META, MODEL, STATE).map(dir::resolve).filter(f -> !Files.isRegularFile(f)).findFirst().orElseThrow();
         throw new DataException(missing, "missing, so " + dir + " is not a complete checkpoint");
+    }
+
+    /** A complete directory in either layout: a sharded one is gathered into one state. */
+    private static Checkpoint read(Path dir) {
+        return isSingleFile(dir) ? CheckpointFiles.read(dir) : ShardedCheckpoint.gather(dir);
     }
 
     /** Writes this checkpoint to {@code dir} atomically: a crash mid-write leaves the previous one loadable. */
@@ -89,8 +118,14 @@ public record Checkpoint(SaeConfig sae, TrainConfig train, Scales scales, TrainS
      * is saved without a host copy of it. The arguments are checked as the constructor checks them.
      */
     public static void save(Path dir, SaeConfig sae, TrainConfig train, Scales scales, StateChunks state, long dataPosition, DataRecord data) {
+        save(dir, sae, train, scales, state, dataPosition, data, Parallelism.SINGLE);
+    }
+
+    /** {@link #save(Path, SaeConfig, TrainConfig, Scales, StateChunks, long, DataRecord)} for a run spread as {@code parallel}. */
+    public static void save(Path dir, SaeConfig sae, TrainConfig train, Scales scales, StateChunks state, long dataPosition, DataRecord data,
+                            Parallelism parallel) {
         check(sae, train, state.d(), state.m(), state.step(), dataPosition);
-        saveAtomically(dir, tmp -> CheckpointFiles.write(CheckpointFiles.meta(sae, train, scales, state.step(), dataPosition, data), state, tmp));
+        saveAtomically(dir, tmp -> CheckpointFiles.write(CheckpointFiles.meta(sae, train, scales, state.step(), dataPosition, data, parallel), state, tmp));
     }
 
     private interface Writer {
@@ -98,25 +133,37 @@ public record Checkpoint(SaeConfig sae, TrainConfig train, Scales scales, TrainS
     }
 
     private static void saveAtomically(Path dir, Writer files) {
-        Path abs = dir.toAbsolutePath();
-        Path tmp = sibling(abs, ".tmp"), old = sibling(abs, ".old");
         try {
-            deleteTree(tmp);
-            Files.createDirectories(tmp);
+            Path tmp = freshTmp(dir);
             files.write(tmp);
-            AtomicFiles.syncDirectory(tmp);
-            if (isComplete(abs)) {
-                deleteTree(old);
-                AtomicFiles.move(abs, old);
-            } else {
-                deleteTree(abs);
-            }
-            AtomicFiles.move(tmp, abs);
-            AtomicFiles.syncDirectory(abs.getParent());
-            deleteTree(old);
+            swapIn(dir);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write checkpoint " + dir + ": " + e.getMessage(), e);
         }
+    }
+
+    /** Empties (creates) the sibling {@code DIR.tmp} a save writes into, and returns it. */
+    static Path freshTmp(Path dir) throws IOException {
+        Path tmp = sibling(dir, ".tmp");
+        deleteTree(tmp);
+        Files.createDirectories(tmp);
+        return tmp;
+    }
+
+    /** Puts the completely written {@code DIR.tmp} in place of {@code DIR} by the renames of the class comment. */
+    static void swapIn(Path dir) throws IOException {
+        Path abs = dir.toAbsolutePath();
+        Path tmp = sibling(abs, ".tmp"), old = sibling(abs, ".old");
+        AtomicFiles.syncDirectory(tmp);
+        if (isComplete(abs)) {
+            deleteTree(old);
+            AtomicFiles.move(abs, old);
+        } else {
+            deleteTree(abs);
+        }
+        AtomicFiles.move(tmp, abs);
+        AtomicFiles.syncDirectory(abs.getParent());
+        deleteTree(old);
     }
 
     /** Optimizer steps completed when this checkpoint was taken. */
@@ -124,7 +171,12 @@ public record Checkpoint(SaeConfig sae, TrainConfig train, Scales scales, TrainS
         return state.step();
     }
 
+    /** A complete directory in either layout: the single-file one, or a sharded one with every shard file ({@link ShardedCheckpoint}). */
     static boolean isComplete(Path dir) {
+        return isSingleFile(dir) || ShardedCheckpoint.isComplete(dir);
+    }
+
+    private static boolean isSingleFile(Path dir) {
         return Files.isRegularFile(dir.resolve(META)) && Files.isRegularFile(dir.resolve(MODEL)) && Files.isRegularFile(dir.resolve(STATE));
     }
 
@@ -133,7 +185,7 @@ public record Checkpoint(SaeConfig sae, TrainConfig train, Scales scales, TrainS
         return abs.resolveSibling(abs.getFileName() + suffix);
     }
 
-    private static void deleteTree(Path root) throws IOException {
+    static void deleteTree(Path root) throws IOException {
         if (!Files.exists(root)) return;
         try (Stream<Path> walk = Files.walk(root)) {
             for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) Files.delete(p);
