@@ -8,10 +8,9 @@ import gsae.io.Checkpoint;
 import gsae.io.DataRecord;
 import gsae.ops.Backend;
 import gsae.ops.Batch;
-import gsae.ops.Params;
 import gsae.ops.Scales;
+import gsae.ops.StartState;
 import gsae.ops.StepMetrics;
-import gsae.ops.TrainState;
 import gsae.ops.TrainingStep;
 import gsae.tensor.HostTensor;
 
@@ -156,7 +155,7 @@ public final class SaeTrainer implements AutoCloseable {
         if (allRowsEqual(rows))
             throw new IllegalArgumentException("x: all " + rows + " rows are the same, so FVU is undefined (a batch needs distinct rows)");
         Batch batch = new Batch(rows, cfg.d(), this.x, withGradients ? this.g : null);
-        if (step == null) step = backend.adopt(cfg, TrainState.fresh(Params.init(cfg.d(), cfg.latents(), settings.seed, mean(rows))));
+        if (step == null) step = backend.start(cfg, new StartState.Fresh(cfg.d(), cfg.latents(), settings.seed, mean(rows)));
         float lr = settings.lr.at(steps + 1);
         if (!(lr > 0f) || Float.isInfinite(lr)) throw new IllegalArgumentException("learningRate: step " + (steps + 1) + " got " + lr);
         StepMetrics m = step.step(batch, lr);
@@ -388,14 +387,21 @@ public final class SaeTrainer implements AutoCloseable {
         public SaeTrainer build() {
             SaeConfig cfg = resumed != null ? resumed.sae()
                     : new SaeConfig(d, latents, k, beta, auxK != null ? auxK : Math.max(1, d / 2), auxAlpha, deadTokens);
-            Inputs.argument(() -> Sizes.hostArray("latents", "latents", latents, d));
             if (lr == null) lr = LearningRate.warmup(LearningRate.specPeak(latents), 1_000);
             Backend b = Backends.open(backend, device, threads);
+            if (b.keepsStateOnHost()) {
+                try {
+                    Inputs.argument(() -> Sizes.hostState("latents", latents, d));
+                } catch (RuntimeException e) {
+                    b.close();
+                    throw e;
+                }
+            }
             if (resumed == null) return new SaeTrainer(cfg, this, b, scales);
             seed = resumed.train().seed();
             estimateActScale = resumed.train().scaleActs();
             SaeTrainer t = new SaeTrainer(cfg, this, b, resumed.scales());
-            t.step = b.adopt(cfg, resumed.state());
+            t.step = b.start(cfg, resumed.start());
             t.steps = resumed.step();
             t.tokens = resumed.dataPosition();
             t.lastRows = resumed.train().batch();

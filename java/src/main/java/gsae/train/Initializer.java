@@ -6,9 +6,8 @@ import gsae.config.UserError;
 import gsae.data.BatchSource;
 import gsae.io.Checkpoint;
 import gsae.io.DataRecord;
-import gsae.ops.Params;
 import gsae.ops.Scales;
-import gsae.ops.TrainState;
+import gsae.ops.StartState;
 
 /** The starting point of a fresh run, shaped like a checkpoint at step 0 so that fresh and resumed runs share one loop. */
 public final class Initializer {
@@ -16,9 +15,10 @@ public final class Initializer {
     private Initializer() {}
 
     /**
-     * Estimates the scales on the first {@code train.scaleTokens()} tokens, initialises the
-     * parameters (SPEC §5) with b_dec = the mean of the first scaled batch, and rewinds the source:
-     * the first training step sees that same batch.
+     * Estimates the scales on the first {@code train.scaleTokens()} tokens, sets up SPEC §5's
+     * initialisation with b_dec = the mean of the first scaled batch, and rewinds the source: the
+     * first training step sees that same batch. The parameters are drawn when the backend starts
+     * (on the device for CUDA, see {@link StartState.Fresh}), so no host copy is made here.
      *
      * @param data what the run trains on, stored in checkpoints
      */
@@ -30,7 +30,6 @@ public final class Initializer {
         source.seek(0);
         float[] mean = Batches.mean(new Batches(source, scales, train.batch()).next());
         source.seek(0);
-        Params p = Params.init(sae.d(), sae.latents(), train.seed(), mean);
-        return new Checkpoint(sae, train, scales, TrainState.fresh(p), 0, data);
+        return new Checkpoint(sae, train, scales, new StartState.Fresh(sae.d(), sae.latents(), train.seed(), mean), 0, data);
     }
 }

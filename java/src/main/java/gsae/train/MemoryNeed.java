@@ -20,6 +20,14 @@ public final class MemoryNeed {
         return Math.addExact(Math.addExact(Math.multiplyExact(params, 4), data), Math.addExact(scores, 16L * sae.latents()));
     }
 
+    /**
+     * Estimated peak heap bytes of training on batches of {@code batch} tokens when the state lives
+     * on a device: the batch's host arrays (x, g, x̂) only.
+     */
+    public static long deviceTrainingBytes(SaeConfig sae, long batch) {
+        return Sizes.bytes("batch", Sizes.product("batch", batch, sae.d()), Float.BYTES) * 3;
+    }
+
     /** Bytes of one copy of the parameters: 2·M·d + M + d floats. */
     public static long paramsBytes(SaeConfig sae) {
         long md = Sizes.product("latents", sae.latents(), sae.d());

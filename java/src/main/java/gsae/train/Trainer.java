@@ -7,6 +7,7 @@ import gsae.data.BatchSource;
 import gsae.io.Checkpoint;
 import gsae.ops.Backend;
 import gsae.ops.StepMetrics;
+import gsae.ops.TrainState;
 import gsae.ops.TrainingStep;
 
 import java.nio.file.Path;
@@ -21,8 +22,9 @@ import java.util.Map;
  * {@value #CHECKPOINT}/ and {@value #METRICS} under one output folder and nothing else: no prints,
  * hooks or figures; whoever runs it follows it through {@link Listener}s.
  *
- * <p>The run takes the starting checkpoint's state over (see {@link Backend#adopt}), and writes
- * checkpoints from the backend's state as it stands, so a host run holds one copy of the state.
+ * <p>The run takes the starting checkpoint's state over (see {@link Backend#start}), and writes
+ * checkpoints from the backend's state chunk by chunk ({@link TrainingStep#chunks}): a host run
+ * holds one copy of the state, a CUDA run none beyond one staging buffer.
  */
 public final class Trainer {
 
@@ -49,7 +51,11 @@ public final class Trainer {
         /** After step {@code step}: its learning rate and metrics, and the throughput so far. */
         default void stepped(long step, float lr, StepMetrics metrics, double tokensPerSecond) {}
 
-        /** After a checkpoint was written to the output folder. */
+        /**
+         * After a checkpoint was written to the output folder. Its state is the backend's live host
+         * arrays on a host backend, and the files just written on a device backend, read only if
+         * asked for (see {@link Checkpoint#state()}): listening forces no copy.
+         */
         default void saved(Checkpoint checkpoint) {}
     }
 
@@ -99,7 +105,7 @@ public final class Trainer {
         Checkpoint last = start;
         StepMetrics m = null;
         listeners.forEach(l -> l.started(start));
-        try (TrainingStep step = backend.adopt(sae, start.state());
+        try (TrainingStep step = backend.start(sae, start.start());
              MetricsLog metrics = MetricsLog.open(out.resolve(METRICS), start.step())) {
             for (long t = start.step() + 1; t <= train.steps(); t++) {
                 float lr = train.lrAt(sae, t);
@@ -117,9 +123,12 @@ public final class Trainer {
     }
 
     private Checkpoint save(Checkpoint start, TrainingStep step) {
-        Checkpoint c = new Checkpoint(start.sae(), start.train(), start.scales(), step.state(), source.position(), start.data());
-        c.save(out.resolve(CHECKPOINT));
-        LOG.log(System.Logger.Level.DEBUG, "checkpoint at step {0} written to {1}", c.step(), out.resolve(CHECKPOINT));
+        Path dir = out.resolve(CHECKPOINT);
+        Checkpoint.save(dir, start.sae(), start.train(), start.scales(), step.chunks(), source.position(), start.data());
+        TrainState live = step.hostState();
+        Checkpoint c = live != null ? new Checkpoint(start.sae(), start.train(), start.scales(), live, source.position(), start.data())
+                : Checkpoint.load(dir);
+        LOG.log(System.Logger.Level.DEBUG, "checkpoint at step {0} written to {1}", c.step(), dir);
         for (Listener l : listeners) l.saved(c);
         return c;
     }

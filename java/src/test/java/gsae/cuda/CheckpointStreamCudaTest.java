@@ -90,7 +90,7 @@ class CheckpointStreamCudaTest {
     /** Chunks that cut rows anywhere, and one larger than the staging buffer, read the device bytes exactly. */
     @Test
     void chunksNeedNotAlignWithRowsOrTheStagingBuffer() {
-        int d = 64, m = CudaTrainingStep.STAGE_OUT / (4 * d) + 97; // W_enc is 97 rows over one staging buffer
+        int d = 64, m = CudaTrainingStep.stageBytes / (4 * d) + 97; // W_enc is 97 rows over one staging buffer
         Params p = Params.zeros(d, m);
         SplittableRandom rng = new SplittableRandom(5);
         for (int i = 0; i < p.wEnc().length; i++) p.wEnc()[i] = (float) rng.nextGaussian();
