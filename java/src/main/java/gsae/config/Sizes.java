@@ -17,6 +17,11 @@ public final class Sizes {
      */
     static volatile long arrayLimit = MAX_ARRAY;
 
+    /** The most elements one host array may have here: {@link #MAX_ARRAY} outside tests. */
+    public static long arrayLimit() {
+        return arrayLimit;
+    }
+
     private Sizes() {}
 
     /** {@code rows × cols}; one that overflows 64 bits is a UserError naming {@code option}. */

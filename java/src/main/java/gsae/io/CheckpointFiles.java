@@ -36,23 +36,19 @@ final class CheckpointFiles {
 
     private CheckpointFiles() {}
 
-    /** A state stored in files and not read yet is copied from them chunk by chunk; any other is written from its host arrays. */
+    /** A state stored in files and not read yet is copied from them chunk by chunk; any other is written from its host arrays (see {@link StartState#read}). */
     static void write(Checkpoint c, Path dir) throws IOException {
         ObjectNode meta = meta(c.sae(), c.train(), c.scales(), c.step(), c.dataPosition(), c.data());
-        if (c.start() instanceof StartState.Stored s && s.readIn() == null) {
-            try {
-                s.read(chunks -> {
-                    try {
-                        write(meta, chunks, dir);
-                    } catch (IOException e) {
-                        throw new UncheckedIOException(e);
-                    }
-                });
-            } catch (UncheckedIOException e) {
-                throw e.getCause();
-            }
-        } else {
-            write(meta, StateChunks.of(c.state()), dir);
+        try {
+            c.start().read(chunks -> {
+                try {
+                    write(meta, chunks, dir);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+        } catch (UncheckedIOException e) {
+            throw e.getCause();
         }
     }
 

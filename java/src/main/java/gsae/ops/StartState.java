@@ -30,6 +30,14 @@ public sealed interface StartState permits StartState.Held, StartState.Fresh, St
      */
     TrainState host();
 
+    /**
+     * Hands the state to {@code use} as tensors read chunk by chunk, valid during the call: a stored
+     * state straight from its source (no host copy), any other from its host arrays.
+     */
+    default void read(Consumer<StateChunks> use) {
+        use.accept(StateChunks.of(host()));
+    }
+
     /** A state in host arrays. */
     record Held(TrainState state) implements StartState {
 
@@ -144,9 +152,12 @@ public sealed interface StartState permits StartState.Held, StartState.Fresh, St
             return step;
         }
 
-        /** Reads the tensors (see {@link Reader}). */
+        /** Reads the tensors from the source, or from the host arrays once {@link #host()} has read them. */
+        @Override
         public void read(Consumer<StateChunks> use) {
-            reader.read(use);
+            TrainState in = readIn();
+            if (in != null) use.accept(StateChunks.of(in));
+            else reader.read(use);
         }
 
         /** The host arrays when {@link #host()} has read them, else null. */
