@@ -2,7 +2,9 @@ package gsae.api;
 
 import gsae.config.ArrayLimit;
 import gsae.config.UserError;
+import gsae.cpu.CpuBackend;
 import gsae.io.Checkpoint;
+import gsae.io.DataRecord;
 import gsae.io.CheckpointTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -41,6 +43,12 @@ class StreamedExportTest {
             return s;
         });
         assertFalse(Files.exists(tmp.resolve("saelens").resolve("sae_weights.safetensors")));
+        new Checkpoint(c.sae(), c.train(), c.scales(), c.state(), c.dataPosition(), DataRecord.teacher()).save(tmp.resolve("teacher"));
+        try (Engine cpu = Engine.of(CpuBackend.reference())) {
+            UserError e = ArrayLimit.during(md - 1, () -> assertThrows(UserError.class, () -> Evaluation.load(tmp.resolve("teacher"))
+                    .onTeacher(cpu, Evaluation.HELD_OUT_STREAM, 64, 32, true, System.err, "ck")));
+            assertTrue(e.getMessage().startsWith("ck: M·d = ") && e.getMessage().contains("evaluation runs on host arrays"), e.getMessage());
+        }
         for (String f : new String[]{"sae.safetensors", "cfg.json"})
             assertArrayEquals(Files.readAllBytes(tmp.resolve("host").resolve(f)), Files.readAllBytes(tmp.resolve("streamed").resolve(f)), f);
         assertEquals(c.sae().k(), big.encode(new float[2 * big.d()], 2).k(), "below the limit the same SAE reads its weights and infers");
