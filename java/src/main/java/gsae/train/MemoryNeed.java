@@ -6,7 +6,8 @@ import gsae.config.Sizes;
 /**
  * What a host training run holds on the heap, estimated from the sizes alone, for messages that
  * tell the user how much memory to give the JVM. It counts the state (parameters and both Adam
- * moments), one set of gradients, the batch, and the encoder's scores (N × M).
+ * moments), one set of gradients, the fast encoder's packed copies of W_enc (and of W_dec when
+ * β &gt; 0), the batch, and the encoder's scores (N × M).
  */
 public final class MemoryNeed {
 
@@ -17,7 +18,8 @@ public final class MemoryNeed {
         long params = paramsBytes(sae);
         long data = Sizes.bytes("batch", Sizes.product("batch", batch, sae.d()), Float.BYTES) * 3; // x, g, x̂
         long scores = Sizes.bytes("batch", Sizes.product("batch", batch, sae.latents()), Float.BYTES) * 2; // z, score
-        return Math.addExact(Math.addExact(Math.multiplyExact(params, 4), data), Math.addExact(scores, 16L * sae.latents()));
+        long packed = Sizes.bytes("latents", Sizes.product("latents", sae.latents(), sae.d()), Float.BYTES) * (sae.beta() > 0 ? 2 : 1);
+        return Math.addExact(Math.addExact(Math.multiplyExact(params, 4), Math.addExact(data, packed)), Math.addExact(scores, 16L * sae.latents()));
     }
 
     /**
