@@ -22,7 +22,9 @@
 // written as an _rn intrinsic so that nvcc fuses no multiply-add). Block i owns row i: its threads
 // draw columns j (element i·d + j, 64-bit), then thread 0 sums the squares in column order in f64
 // as the host does, and every thread scales by the same f32 inverse norm.
-// Pointers: w_enc, w_dec [M, d]. Launch: grid M, kInitThreads threads.
+// Pointers: w_enc, w_dec [M, d]. Launch: grid M, kInitThreads threads. The sequential f64 sum is
+// what makes the host's order reproducible; it runs once per run, reading the row just written
+// (L2-resident). ptxas (nvcc 13.0, sm_90): 34 registers, no spills. Not yet timed on a GPU.
 #include "common.cuh"
 
 namespace gsae {
