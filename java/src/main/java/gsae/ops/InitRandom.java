@@ -21,6 +21,12 @@ public final class InitRandom {
     private static final double SQRT2 = 1.4142135623730951;
     /** Terms of the atanh series: t² ≤ 0.0295 on [√½, √2), so 15 terms leave under 1e-22. */
     private static final int LOG_TERMS = 14;
+    /** 1/(2n + 1), each the correctly rounded quotient the device computes with __ddiv_rn. */
+    private static final double[] ODD_RECIPROCALS = new double[LOG_TERMS + 1];
+
+    static {
+        for (int n = 0; n <= LOG_TERMS; n++) ODD_RECIPROCALS[n] = 1.0 / (2 * n + 1);
+    }
 
     private InitRandom() {}
 
@@ -60,8 +66,8 @@ public final class InitRandom {
             e++;
         }
         double t = (m - 1.0) / (m + 1.0), t2 = t * t;
-        double p = 1.0 / (2 * LOG_TERMS + 1);
-        for (int n = LOG_TERMS - 1; n >= 0; n--) p = p * t2 + 1.0 / (2 * n + 1);
+        double p = ODD_RECIPROCALS[LOG_TERMS];
+        for (int n = LOG_TERMS - 1; n >= 0; n--) p = p * t2 + ODD_RECIPROCALS[n];
         return e * LN2 + 2.0 * t * p;
     }
 
