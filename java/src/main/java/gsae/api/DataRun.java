@@ -192,9 +192,9 @@ public final class DataRun implements AutoCloseable {
      * width (naming the option), estimates the scales and initialises the SAE.
      */
     public Outcome train(Engine engine, LongConsumer needs, Listener listener) {
-        boolean onHost = engine.backend().keepsStateOnHost();
-        if (start != null) needs.accept(heapBytes(start.sae(), start.train().batch(), onHost));
-        else start = fresh(needs, onHost);
+        boolean onHost = engine.backend().keepsStateOnHost(), packed = "cpu".equals(engine.backend().name());
+        if (start != null) needs.accept(heapBytes(start.sae(), start.train().batch(), onHost, packed));
+        else start = fresh(needs, onHost, packed);
         Trainer trainer = new Trainer(engine.backend(), source, out);
         if (probeEvery > 0) {
             SaeConfig sae = start.sae();
@@ -246,13 +246,13 @@ public final class DataRun implements AutoCloseable {
         return new Plan(c.step(), c.train().steps(), s.beta(), s.latents(), s.k(), c.train().batch(), data);
     }
 
-    /** The estimated peak heap: the state's copies on a host backend, the batch's arrays when the state is on a device. */
-    private static long heapBytes(SaeConfig sae, int batch, boolean onHost) {
-        return onHost ? MemoryNeed.trainingBytes(sae, batch) : MemoryNeed.deviceTrainingBytes(sae, batch);
+    /** The estimated peak heap: the state's copies on a host backend (and the fused CPU backend's packed weights), the batch's arrays when the state is on a device. */
+    private static long heapBytes(SaeConfig sae, int batch, boolean onHost, boolean packed) {
+        return onHost ? MemoryNeed.trainingBytes(sae, batch, packed) : MemoryNeed.deviceTrainingBytes(sae, batch);
     }
 
     /** A fresh run's settings and start; on a host backend M·d must fit one Java array, on a device only 64 bits. */
-    private Checkpoint fresh(LongConsumer needs, boolean onHost) {
+    private Checkpoint fresh(LongConsumer needs, boolean onHost, boolean packed) {
         Options o = options;
         if (o.latents() == null || o.k() == null) throw new UserError("a fresh run needs --latents and --k");
         int d = source.d(), steps = or(o.steps(), 10_000), batch = or(o.batch(), 4096);
@@ -264,7 +264,7 @@ public final class DataRun implements AutoCloseable {
         TrainConfig train = settings(() -> new TrainConfig(steps, batch, o.lr() != null ? o.lr() : Float.NaN,
                 o.warmup() != null ? o.warmup() : TrainDefaults.warmupSteps(steps), LrDecay.valueOf(or(o.decay(), Decay.NONE).name()),
                 or(o.seed(), 1L), or(o.checkpointEvery(), 1000), threads, or(o.scaleActs(), false), TrainDefaults.SCALE_TOKENS));
-        needs.accept(heapBytes(sae, batch, onHost));
+        needs.accept(heapBytes(sae, batch, onHost, packed));
         return Initializer.fresh(sae, train, source, data);
     }
 
