@@ -16,11 +16,22 @@
 // since_fired_advance / since_fired_reset / dead_mark keep the counters of HostTrainingStep on the
 // device: since[i] += N; since[i] = 0 for every selected latent (and count a > 0 for L0);
 // dead[i] = since[i] ≥ dead_tokens (and count them). Integer atomics only, for the two counts.
+//
+// init_decoder draws SPEC §5's initial W_dec on the device and sets W_enc = W_dec: the twin of
+// gsae.ops.InitRandom, bit for bit (integer hashing and only exactly rounded f64 operations, each
+// written as an _rn intrinsic so that nvcc fuses no multiply-add). Block i owns row i: its threads
+// draw columns j (element i·d + j, 64-bit), then thread 0 sums the squares in column order in f64
+// as the host does, and every thread scales by the same f32 inverse norm.
+// Pointers: w_enc, w_dec [M, d]. Launch: grid M, kInitThreads threads. The sequential f64 sum is
+// what makes the host's order reproducible; it runs once per run, reading the row just written
+// (L2-resident). ptxas (nvcc 13.0, sm_90): 34 registers, no spills. Not yet timed on a GPU.
 #include "common.cuh"
 
 namespace gsae {
 constexpr int kUpdateThreads = 256;
 constexpr int kCounterThreads = 256;
+constexpr int kInitThreads = 128;
+constexpr int kLogTerms = 14;  // InitRandom.LOG_TERMS
 constexpr float kBeta1 = 0.9f, kBeta2 = 0.999f, kEps = 6.25e-10f;
 constexpr float kOneMinusBeta1 = 1.0f - kBeta1, kOneMinusBeta2 = 1.0f - kBeta2;  // in f32, as Java's 1 - β
 static_assert(kUpdateThreads % kWarp == 0, "whole warps");
@@ -36,9 +47,69 @@ __device__ __forceinline__ void adam(float* p, const float* g, float* m, float* 
     const double step = __ddiv_rn(__dmul_rn(static_cast<double>(lr), __ddiv_rn(static_cast<double>(mi), c1)), denom);
     p[at] = __fsub_rn(p[at], static_cast<float>(step));
 }
+
+// splitmix64's finaliser (InitRandom.mix).
+__device__ __forceinline__ unsigned long long init_mix(unsigned long long z) {
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+// (h + ½)·2⁻³¹ − 1, exact (InitRandom.uniform).
+__device__ __forceinline__ double init_uniform(uint32_t h) {
+    return __dsub_rn(__dmul_rn(__dadd_rn(static_cast<double>(h), 0.5), 4.656612873077392578125e-10), 1.0);
+}
+
+// ln x for a normal x > 0 by the atanh series on the mantissa (InitRandom.log).
+__device__ double init_log(double x) {
+    const unsigned long long bits = static_cast<unsigned long long>(__double_as_longlong(x));
+    int e = static_cast<int>((bits >> 52) & 0x7FF) - 1023;
+    double m = __longlong_as_double(static_cast<long long>((bits & 0xFFFFFFFFFFFFFull) | 0x3FF0000000000000ull));
+    if (m > 1.4142135623730951) {
+        m = __dmul_rn(m, 0.5);
+        e++;
+    }
+    const double t = __ddiv_rn(__dsub_rn(m, 1.0), __dadd_rn(m, 1.0)), t2 = __dmul_rn(t, t);
+    double p = __ddiv_rn(1.0, static_cast<double>(2 * kLogTerms + 1));
+    for (int n = kLogTerms - 1; n >= 0; n--) p = __dadd_rn(__dmul_rn(p, t2), __ddiv_rn(1.0, static_cast<double>(2 * n + 1)));
+    return __dadd_rn(__dmul_rn(static_cast<double>(e), 0.6931471805599453), __dmul_rn(__dmul_rn(2.0, t), p));
+}
+
+// The index-th standard normal of seed: Marsaglia's polar method (InitRandom.gaussian).
+__device__ double init_gaussian(unsigned long long seed, unsigned long long index) {
+    const unsigned long long stream = init_mix(init_mix(seed) + index);
+    for (unsigned long long a = 1;; a++) {
+        const unsigned long long bits = init_mix(stream + a * 0x9E3779B97F4A7C15ull);
+        const double u = init_uniform(static_cast<uint32_t>(bits >> 32)), v = init_uniform(static_cast<uint32_t>(bits));
+        const double s = __dadd_rn(__dmul_rn(u, u), __dmul_rn(v, v));
+        if (s < 1.0 && s > 0.0) return __dmul_rn(u, __dsqrt_rn(__ddiv_rn(__dmul_rn(-2.0, init_log(s)), s)));
+    }
+}
 }  // namespace gsae
 
 using namespace gsae;
+
+extern "C" __global__ void __launch_bounds__(kInitThreads) init_decoder(float* w_enc, float* w_dec, int m, int d, long long seed) {
+    __shared__ float inv_norm;
+    const size_t row = static_cast<size_t>(blockIdx.x) * d;
+    for (int j = threadIdx.x; j < d; j += kInitThreads)
+        w_dec[row + j] = static_cast<float>(init_gaussian(static_cast<unsigned long long>(seed), row + j));
+    __syncthreads();
+    if (threadIdx.x == 0) {
+        double ss = 0.0;
+        for (int j = 0; j < d; j++) {
+            const double w = w_dec[row + j];
+            ss = __dadd_rn(ss, __dmul_rn(w, w));
+        }
+        inv_norm = ss == 0.0 ? 1.0f : static_cast<float>(__ddiv_rn(1.0, __dsqrt_rn(ss)));
+    }
+    __syncthreads();
+    for (int j = threadIdx.x; j < d; j += kInitThreads) {
+        const float w = __fmul_rn(w_dec[row + j], inv_norm);
+        w_dec[row + j] = w;
+        w_enc[row + j] = w;
+    }
+}
 
 extern "C" __global__ void __launch_bounds__(kUpdateThreads)
 adam_update(float* w_enc, float* b_enc, float* w_dec, float* b_dec, const float* g_w_enc, const float* g_b_enc,

@@ -222,8 +222,9 @@ public final class DataRun implements AutoCloseable {
      * width (naming the option), estimates the scales and initialises the SAE.
      */
     public Outcome train(Engine engine, LongConsumer needs, Listener listener) {
-        if (start != null) needs.accept(MemoryNeed.trainingBytes(start.sae(), start.train().batch()));
-        else start = fresh(needs);
+        boolean onHost = engine.backend().keepsStateOnHost(), packed = "cpu".equals(engine.backend().name());
+        if (start != null) needs.accept(heapBytes(start.sae(), start.train().batch(), onHost, packed));
+        else start = fresh(needs, onHost, packed);
         Trainer trainer = new Trainer(engine.backend(), source, out).parallel(parallel.mode(), group.collectives());
         if (probeEvery > 0) {
             SaeConfig sae = start.sae();
@@ -281,18 +282,25 @@ public final class DataRun implements AutoCloseable {
         return new Plan(c.step(), c.train().steps(), s.beta(), s.latents(), s.k(), c.train().batch(), data);
     }
 
-    private Checkpoint fresh(LongConsumer needs) {
+    /** The estimated peak heap: the state's copies on a host backend (and the fused CPU backend's packed weights), the batch's arrays when the state is on a device. */
+    private static long heapBytes(SaeConfig sae, int batch, boolean onHost, boolean packed) {
+        return onHost ? MemoryNeed.trainingBytes(sae, batch, packed) : MemoryNeed.deviceTrainingBytes(sae, batch);
+    }
+
+    /** A fresh run's settings and start; on a host backend M·d must fit one Java array, on a device only 64 bits. */
+    private Checkpoint fresh(LongConsumer needs, boolean onHost, boolean packed) {
         Options o = options;
         if (o.latents() == null || o.k() == null) throw new UserError("a fresh run needs --latents and --k");
         int d = source.d(), steps = or(o.steps(), 10_000), batch = or(o.batch(), 4096);
-        Sizes.hostArray("--latents", "latents", o.latents(), d);
+        if (onHost) Sizes.hostState("--latents", o.latents(), d);
+        else Sizes.product("--latents", o.latents(), d);
         Sizes.hostArray("--batch", "tokens per batch", batch, d);
         SaeConfig sae = settings(() -> new SaeConfig(d, o.latents(), o.k(), or(o.beta(), 0f), o.auxK() != null ? o.auxK() : Math.max(1, d / 2),
                 or(o.auxAlpha(), SaeConfig.DEFAULT_AUX_ALPHA), o.deadTokens() != null ? o.deadTokens() : TrainDefaults.deadTokens(steps, batch)));
         TrainConfig train = settings(() -> new TrainConfig(steps, batch, o.lr() != null ? o.lr() : Float.NaN,
                 o.warmup() != null ? o.warmup() : TrainDefaults.warmupSteps(steps), LrDecay.valueOf(or(o.decay(), Decay.NONE).name()),
                 or(o.seed(), 1L), or(o.checkpointEvery(), 1000), threads, or(o.scaleActs(), false), TrainDefaults.SCALE_TOKENS));
-        needs.accept(MemoryNeed.trainingBytes(sae, batch));
+        needs.accept(heapBytes(sae, batch, onHost, packed));
         if (parallel.mode() == ParallelMode.DATA && batch < parallel.ranks())
             throw new UserError("--batch " + batch + " is smaller than the " + parallel.ranks() + " ranks of --parallel data: every rank needs a token");
         return Initializer.fresh(sae, train, source, data, group.collectives());

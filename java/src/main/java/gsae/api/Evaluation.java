@@ -1,9 +1,11 @@
 package gsae.api;
 
+import gsae.config.Sizes;
 import gsae.config.UserError;
 import gsae.data.ShardDataset;
 import gsae.data.Teacher;
 import gsae.io.Checkpoint;
+import gsae.ops.Params;
 import gsae.train.EvalReport;
 import gsae.train.Evaluator;
 
@@ -63,13 +65,23 @@ public final class Evaluation {
             throw new UserError("--data: " + name + " was trained on " + ckpt.data().description() + ", pass --data PATH to evaluate it");
         Teacher teacher = Teacher.standard(ckpt.train().seed());
         return new Result(teacher.describe() + ", held-out stream", Evaluator.onTeacher(engine.backend().ops(), ckpt.sae(),
-                ckpt.state().params(), ckpt.scales(), teacher, stream, tokens, batch, withGradients, log));
+                params(name), ckpt.scales(), teacher, stream, tokens, batch, withGradients, log));
+    }
+
+    /** The weights in host arrays, which evaluation runs on; an SAE past one Java array is a UserError saying so. */
+    private Params params(String name) {
+        long md = Sizes.product("--latents", ckpt.sae().latents(), ckpt.sae().d());
+        if (md > Sizes.arrayLimit())
+            throw new UserError(String.format("%s: M·d = %,d × %,d = %,d elements per weight, more than the %,d one Java array holds; "
+                    + "evaluation runs on host arrays, so it cannot take this SAE (export --format sparsify streams it)", name,
+                    ckpt.sae().latents(), ckpt.sae().d(), md, Sizes.arrayLimit()));
+        return ckpt.state().params();
     }
 
     /** On the first {@code tokens} tokens (at most all) of the shards in {@code paths}, in order. */
     public Result onShards(Engine engine, List<Path> paths, long tokens, int batch, boolean withGradients, PrintStream log) {
         try (ShardDataset shards = ShardDataset.open(paths, ckpt.train().seed(), false, false)) {
-            return new Result(shards.describe(), Evaluator.onData(engine.backend().ops(), ckpt.sae(), ckpt.state().params(), ckpt.scales(),
+            return new Result(shards.describe(), Evaluator.onData(engine.backend().ops(), ckpt.sae(), params("the checkpoint"), ckpt.scales(),
                     shards, Math.min(tokens, shards.tokens()), batch, withGradients, log));
         }
     }

@@ -48,7 +48,7 @@ final class ResumeCheck {
         int every = o.checkpointEvery() != null ? o.checkpointEvery() : t.checkpointEvery();
         TrainConfig run = new TrainConfig(steps, t.batch(), t.lr(), t.warmupSteps(), t.decay(), t.seed(), every, threads,
                 t.scaleActs(), t.scaleTokens());
-        return new Checkpoint(s, run, c.scales(), c.state(), c.dataPosition(), c.data(), c.parallel());
+        return new Checkpoint(s, run, c.scales(), c.start(), c.dataPosition(), c.data(), c.parallel());
     }
 
     /**

@@ -7,6 +7,7 @@ import gsae.io.Export;
 import gsae.io.Manifest;
 import gsae.ops.Batch;
 import gsae.ops.Params;
+import gsae.ops.StartState;
 import gsae.ops.Scales;
 import gsae.ops.Selection;
 
@@ -25,22 +26,44 @@ import java.nio.file.Path;
 public final class Sae {
 
     private final SaeConfig cfg;
-    private final Params params;
     private final Scales scales;
     private final Manifest source;
+    private final StartState stored; // the checkpoint's state, read into params on first inference; null when given params
+    private volatile Params params;
     private final ThreadLocal<FastOps> ops = ThreadLocal.withInitial(() -> new FastOps(1));
 
     Sae(SaeConfig cfg, Params params, Scales scales, Manifest source) {
+        this(cfg, params, null, scales, source);
+    }
+
+    private Sae(SaeConfig cfg, Params params, StartState stored, Scales scales, Manifest source) {
         this.cfg = cfg;
         this.params = params;
+        this.stored = stored;
         this.scales = scales;
         this.source = source;
     }
 
-    /** The SAE in a checkpoint folder written by {@link SaeTrainer#save} or {@code gsae train}. */
+    /**
+     * The SAE in a checkpoint folder written by {@link SaeTrainer#save} or {@code gsae train}. Its
+     * weights are read on the first inference call; {@link #export} before that streams them from
+     * the files, so an SAE past one Java array (trained on CUDA) exports in the sparsify layout.
+     */
     public static Sae load(Path checkpointDir) {
         Checkpoint c = Checkpoint.load(checkpointDir);
-        return new Sae(c.sae(), c.state().params(), c.scales(), c.data().source());
+        return new Sae(c.sae(), null, c.start(), c.scales(), c.data().source());
+    }
+
+    /** The weights in host arrays, read from the checkpoint on the first call. */
+    private Params params() {
+        Params p = params;
+        if (p == null) {
+            synchronized (this) {
+                if (params == null) params = stored.host().params();
+                p = params;
+            }
+        }
+        return p;
     }
 
     /** Input width d. */
@@ -89,7 +112,7 @@ public final class Sae {
         Inputs.check("x", x, rows, d());
         if (g != null) Inputs.check("g", g, rows, d());
         Batch b = new Batch(rows, d(), Inputs.scaled(x, scales.actScale()), g == null ? null : Inputs.scaled(g, scales.gradScale()));
-        Selection s = ops.get().encodeSelect(params, b, g == null ? 0f : cfg.beta(), cfg.k(), null, 0).top();
+        Selection s = ops.get().encodeSelect(params(), b, g == null ? 0f : cfg.beta(), cfg.k(), null, 0).top();
         return new Codes(rows, s.k(), s.indices(), s.values());
     }
 
@@ -98,7 +121,7 @@ public final class Sae {
         if (codes.k() < 1) throw new IllegalArgumentException("codes: k must be ≥ 1, got " + codes.k());
         for (int i : codes.indices())
             if (i < 0 || i >= latents()) throw new IllegalArgumentException("codes: latent index " + i + " is outside 0.." + (latents() - 1));
-        float[] xhat = ops.get().decode(params, new Selection(codes.rows(), codes.k(), codes.indices(), codes.values()), true);
+        float[] xhat = ops.get().decode(params(), new Selection(codes.rows(), codes.k(), codes.indices(), codes.values()), true);
         float inv = 1f / scales.actScale();
         if (inv != 1f) for (int i = 0; i < xhat.length; i++) xhat[i] *= inv;
         return xhat;
@@ -116,7 +139,11 @@ public final class Sae {
 
     /** {@link #export(ExportFormat, Path)} with the fields {@code origin} gives laid over the recorded origin. */
     public void export(ExportFormat format, Path dir, ExportOrigin origin) {
-        Export.write(Export.Format.valueOf(format.name()), params, cfg, scales, new Export.Origin(source(origin), origin.hookLayer()), dir);
+        Export.Format f = Export.Format.valueOf(format.name());
+        Export.Origin o = new Export.Origin(source(origin), origin.hookLayer());
+        Params p = params;
+        if (p != null) Export.write(f, p, cfg, scales, o, dir);
+        else stored.read(c -> Export.write(f, c.params(), cfg, scales, o, dir));
     }
 
     /** The recorded source with the given fields laid over it; null when neither names a model and a hook. */

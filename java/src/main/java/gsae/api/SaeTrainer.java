@@ -14,8 +14,8 @@ import gsae.ops.Backend;
 import gsae.ops.Batch;
 import gsae.ops.Params;
 import gsae.ops.Scales;
+import gsae.ops.StartState;
 import gsae.ops.StepMetrics;
-import gsae.ops.TrainState;
 import gsae.ops.TrainingStep;
 import gsae.io.ShardedCheckpoint;
 import gsae.parallel.DataParallelStep;
@@ -179,7 +179,7 @@ public final class SaeTrainer implements AutoCloseable {
         if (!dataParallel() && allRowsEqual(rows)) // data parallel: the step checks the global batch's variance
             throw new IllegalArgumentException("x: all " + rows + " rows are the same, so FVU is undefined (a batch needs distinct rows)");
         Batch batch = new Batch(rows, cfg.d(), this.x, withGradients ? this.g : null);
-        if (step == null) step = open(TrainState.fresh(Params.init(cfg.d(), cfg.latents(), settings.seed, mean(rows))));
+        if (step == null) step = open(new StartState.Fresh(cfg.d(), cfg.latents(), settings.seed, mean(rows)));
         float lr = settings.lr.at(steps + 1);
         if (!(lr > 0f) || Float.isInfinite(lr)) throw new IllegalArgumentException("learningRate: step " + (steps + 1) + " got " + lr);
         StepMetrics m = step.step(batch, lr);
@@ -201,11 +201,11 @@ public final class SaeTrainer implements AutoCloseable {
     }
 
     /** The step for the mode; {@code init} is taken over (data parallel: rank 0's is broadcast). */
-    private TrainingStep open(TrainState init) {
+    private TrainingStep open(StartState init) {
         return switch (settings.parallel) {
-            case NONE -> backend.adopt(cfg, init);
-            case DATA -> new DataParallelStep(cfg, backend.ops(), init, group);
-            case LATENTS -> LatentShardedStep.ofWhole(cfg, backend.ops(), group, init);
+            case NONE -> backend.start(cfg, init);
+            case DATA -> new DataParallelStep(cfg, backend.ops(), init.host(), group);
+            case LATENTS -> LatentShardedStep.ofWhole(cfg, backend.ops(), group, init.host());
         };
     }
 
@@ -461,18 +461,25 @@ public final class SaeTrainer implements AutoCloseable {
         public SaeTrainer build() {
             SaeConfig cfg = resumed != null ? resumed.sae()
                     : new SaeConfig(d, latents, k, beta, auxK != null ? auxK : Math.max(1, d / 2), auxAlpha, deadTokens);
-            Inputs.argument(() -> Sizes.hostArray("latents", "latents", latents, d));
             if (lr == null) lr = LearningRate.warmup(LearningRate.specPeak(latents), 1_000);
             if (resumed != null && !ResumeCheck.continues(resumed.parallel(), parallelism()))
                 throw new IllegalArgumentException("parallel: the checkpoint was written " + resumed.parallel().describe()
                         + ", but this trainer runs " + parallelism().describe()
                         + "; resume with the same mode and number of ranks (latent-sharded and one-process checkpoints: any number, either mode)");
             Backend b = Backends.open(backend, device, threads);
+            if (b.keepsStateOnHost()) {
+                try {
+                    Inputs.argument(() -> Sizes.hostState("latents", latents, d));
+                } catch (RuntimeException e) {
+                    b.close();
+                    throw e;
+                }
+            }
             if (resumed == null) return new SaeTrainer(cfg, this, b, scales);
             seed = resumed.train().seed();
             estimateActScale = resumed.train().scaleActs();
             SaeTrainer t = new SaeTrainer(cfg, this, b, resumed.scales());
-            t.step = t.open(resumed.state());
+            t.step = t.open(resumed.start());
             t.steps = resumed.step();
             t.tokens = resumed.dataPosition();
             t.lastRows = resumed.train().batch();

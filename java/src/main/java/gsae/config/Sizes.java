@@ -10,6 +10,18 @@ public final class Sizes {
     /** The most elements one Java array can hold on HotSpot (a few below {@link Integer#MAX_VALUE}). */
     public static final long MAX_ARRAY = Integer.MAX_VALUE - 8;
 
+    /**
+     * The limit {@link #hostArray} and {@link #hostState} enforce: {@link #MAX_ARRAY}, lowered only by
+     * tests (through a helper in this package) so that the paths which never make a whole host array
+     * run at sizes a test can afford.
+     */
+    static volatile long arrayLimit = MAX_ARRAY;
+
+    /** The most elements one host array may have here: {@link #MAX_ARRAY} outside tests. */
+    public static long arrayLimit() {
+        return arrayLimit;
+    }
+
     private Sizes() {}
 
     /** {@code rows × cols}; one that overflows 64 bits is a UserError naming {@code option}. */
@@ -29,11 +41,25 @@ public final class Sizes {
      * @param what what the rows count, e.g. "latents" or "tokens per batch"
      */
     public static int hostArray(String option, String what, long rows, long cols) {
-        long n = product(option, rows, cols);
-        if (n > MAX_ARRAY)
+        return hostArray(option, what, rows, cols, "");
+    }
+
+    /**
+     * M·d as the length of one host array of the SAE's state ({@code latents × d}), or a UserError
+     * naming {@code option} with the limit, the largest M that fits, and the way around it: the CUDA
+     * backend keeps the state on the device and never needs such an array.
+     */
+    public static int hostState(String option, long latents, long d) {
+        return hostArray(option, "latents", latents, d, ", or train on the CUDA backend (--backend cuda), which keeps the state on the device "
+                + "and reads and writes checkpoints in chunks");
+    }
+
+    private static int hostArray(String option, String what, long rows, long cols, String orElse) {
+        long n = product(option, rows, cols), limit = arrayLimit;
+        if (n > limit)
             throw new UserError(String.format("%s: %,d %s × %,d = %,d elements, more than the %,d one Java array holds; "
                     + "the CPU backends and the host copies of parameters and batches keep each tensor in one array, "
-                    + "so use at most %,d %s at this width", option, rows, what, cols, n, MAX_ARRAY, MAX_ARRAY / Math.max(1, cols), what));
+                    + "so use at most %,d %s at this width%s", option, rows, what, cols, n, limit, limit / Math.max(1, cols), what, orElse));
         return (int) n;
     }
 

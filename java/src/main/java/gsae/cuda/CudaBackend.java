@@ -3,6 +3,7 @@ package gsae.cuda;
 import gsae.config.SaeConfig;
 import gsae.ops.Backend;
 import gsae.ops.Ops;
+import gsae.ops.StartState;
 import gsae.ops.TrainState;
 import gsae.ops.TrainingStep;
 
@@ -141,11 +142,30 @@ public final class CudaBackend implements Backend, AutoCloseable {
         return open(cfg, init, true);
     }
 
+    /**
+     * Starts from {@code start} without a host copy of the state: a fresh state is drawn on the device
+     * ({@code init_decoder}, the twin of the host's {@link gsae.ops.InitRandom}), a stored one is
+     * uploaded a chunk at a time; host arrays already drawn or read are adopted instead.
+     */
+    @Override
+    public TrainingStep start(SaeConfig cfg, StartState start) {
+        return open(cfg, start, true);
+    }
+
+    @Override
+    public boolean keepsStateOnHost() {
+        return false;
+    }
+
     private TrainingStep open(SaeConfig cfg, TrainState init, boolean adopt) {
+        return open(cfg, new StartState.Held(init), adopt);
+    }
+
+    private TrainingStep open(SaeConfig cfg, StartState start, boolean adopt) {
         ctx.makeCurrent();
         Stages stages = new Stages(ctx, kernels, mode);
         try {
-            return new CudaTrainingStep(cfg, stages, kernels, init, adopt);
+            return new CudaTrainingStep(cfg, stages, kernels, start, adopt);
         } catch (RuntimeException e) {
             stages.close();
             throw e;

@@ -4,6 +4,7 @@ import gsae.config.SaeConfig;
 import gsae.ops.Batch;
 import gsae.ops.Losses;
 import gsae.ops.Params;
+import gsae.ops.StartState;
 import gsae.ops.StateChunks;
 import gsae.ops.StepMetrics;
 import gsae.ops.TrainState;
@@ -19,9 +20,12 @@ import gsae.tensor.Dtype;
  */
 public final class CudaTrainingStep implements TrainingStep {
 
-    private static final int COUNTER_THREADS = 256;
-    /** Bytes of the staging buffer checkpoints are read through. */
-    static final int STAGE_OUT = 1 << 20;
+    private static final int COUNTER_THREADS = 256, INIT_THREADS = 128;
+    /**
+     * Bytes of the page-locked buffer checkpoints are read through and stored states uploaded
+     * through; a knob only so that tests cross many chunk boundaries at small sizes.
+     */
+    static int stageBytes = 1 << 20;
 
     private final SaeConfig cfg;
     private final Stages stages;
@@ -29,14 +33,19 @@ public final class CudaTrainingStep implements TrainingStep {
     private final DeviceBuffer since, dead, counters;
     private final Kernel advance, reset, mark;
     private PinnedBuffer stageX, stageG, stageOut;
+    private final int stage = stageBytes;
     /** Host arrays {@link #state} downloads into: the adopted initial state's, or made on first use. */
     private TrainState mirror;
     private long step;
     private int deadCount;
 
-    /** Uploads {@code init}; when {@code adopt}, its arrays become the host mirror {@link #state} refreshes. */
-    CudaTrainingStep(SaeConfig cfg, Stages stages, Kernels kernels, TrainState init, boolean adopt) {
-        if (init.params().d() != cfg.d() || init.params().m() != cfg.latents())
+    /**
+     * Puts {@code start} on the device: host arrays are uploaded (and, when {@code adopt}, kept as the
+     * host mirror {@link #state} refreshes); a fresh state not drawn yet is drawn on the device; a
+     * stored one not read yet is uploaded chunk by chunk. Sizes are counted in long throughout.
+     */
+    CudaTrainingStep(SaeConfig cfg, Stages stages, Kernels kernels, StartState start, boolean adopt) {
+        if (start.d() != cfg.d() || start.m() != cfg.latents())
             throw new IllegalArgumentException("state shape does not match the SAE config");
         this.cfg = cfg;
         this.stages = stages;
@@ -52,15 +61,53 @@ public final class CudaTrainingStep implements TrainingStep {
         advance = kernels.get("update", "since_fired_advance");
         reset = kernels.get("update", "since_fired_reset");
         mark = kernels.get("update", "dead_mark");
+        switch (start) {
+            case StartState.Held h -> upload(h.state(), adopt);
+            case StartState.Fresh f when f.drawn() != null -> upload(f.drawn(), true);
+            case StartState.Fresh f -> draw(kernels.get("update", "init_decoder"), f);
+            case StartState.Stored st when st.readIn() != null -> upload(st.readIn(), true);
+            case StartState.Stored st -> st.read(this::upload);
+        }
+        step = start.step();
+        counters.zero(16);
+        markDead();
+        deadCount = (int) readCounters()[1];
+    }
+
+    private void upload(TrainState init, boolean adopt) {
         params.upload(init.params());
         adamM.upload(init.adamM());
         adamV.upload(init.adamV());
         since.upload(init.sinceFired());
-        step = init.step();
         mirror = adopt ? init : null;
-        counters.zero(16);
-        markDead();
-        deadCount = (int) readCounters()[1];
+    }
+
+    /** SPEC §5 on the device: W_dec and W_enc from init_decoder, b_enc = 0, b_dec = the first batch's mean; zero moments and counters. */
+    private void draw(Kernel init, StartState.Fresh f) {
+        int m = cfg.latents();
+        init.launch(m, 1, INIT_THREADS, params.wEnc(), params.wDec(), m, cfg.d(), f.seed());
+        params.bEnc().zero(4L * m);
+        params.bDec().upload(f.firstBatchMean());
+        adamM.fill(0);
+        adamV.fill(0);
+        since.zero(8L * m);
+    }
+
+    /** A stored state uploaded {@link #stageBytes} at a time through one page-locked buffer. */
+    private void upload(StateChunks c) {
+        try (PinnedBuffer in = new PinnedBuffer(stages.ctx, stage, "state upload staging")) {
+            send(in, c.params(), params);
+            send(in, c.adamM(), adamM);
+            send(in, c.adamV(), adamV);
+            in.send(c.sinceFired(), since);
+        }
+    }
+
+    private static void send(PinnedBuffer in, StateChunks.Tensors from, DeviceParams to) {
+        in.send(from.wEnc(), to.wEnc());
+        in.send(from.bEnc(), to.bEnc());
+        in.send(from.wDec(), to.wDec());
+        in.send(from.bDec(), to.bDec());
     }
 
     @Override
@@ -151,14 +198,14 @@ public final class CudaTrainingStep implements TrainingStep {
     }
 
     /**
-     * The device state read {@value #STAGE_OUT} bytes at a time through one page-locked buffer, in
+     * The device state read {@link #stageBytes} bytes at a time through one page-locked buffer, in
      * whatever chunks the reader asks for (they need not align with rows).
      */
     @Override
     public StateChunks chunks() {
         stages.ctx.makeCurrent();
         stages.ctx.sync("checkpoint");
-        if (stageOut == null) stageOut = new PinnedBuffer(stages.ctx, STAGE_OUT, "checkpoint staging");
+        if (stageOut == null) stageOut = new PinnedBuffer(stages.ctx, stage, "checkpoint staging");
         int d = cfg.d(), m = cfg.latents();
         return new StateChunks(d, m, tensors(params), tensors(adamM), tensors(adamV), step, chunked(since, Dtype.I64, m));
     }
@@ -172,7 +219,7 @@ public final class CudaTrainingStep implements TrainingStep {
         return new ChunkedTensor(dtype, shape, (offset, into) -> {
             stages.ctx.makeCurrent();
             for (long at = 0, len; at < into.byteSize(); at += len) {
-                len = Math.min(STAGE_OUT, into.byteSize() - at);
+                len = Math.min(stage, into.byteSize() - at);
                 stageOut.receive(buffer, offset + at, into, at, len);
             }
         });

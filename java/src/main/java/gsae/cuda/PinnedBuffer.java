@@ -1,5 +1,7 @@
 package gsae.cuda;
 
+import gsae.tensor.ChunkedTensor;
+
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
@@ -36,6 +38,23 @@ final class PinnedBuffer implements AutoCloseable {
         if (count > bytes || count > dst.bytes()) throw new IllegalArgumentException(src.length + " floats do not fit the staging buffers");
         MemorySegment.copy(src, 0, memory, ValueLayout.JAVA_FLOAT, 0, src.length);
         driver.copyInAsync(dst.address(), host, count);
+    }
+
+    /**
+     * Uploads all of {@code src} into {@code dst} through this memory, one buffer-full at a time,
+     * waiting for each copy before the buffer is refilled: a tensor of any size, e.g. from a
+     * memory-mapped checkpoint, goes to the device without a host copy of it.
+     */
+    void send(ChunkedTensor src, DeviceBuffer dst) {
+        if (freed) throw new IllegalStateException("staging memory used after it was freed");
+        long size = src.byteSize();
+        if (size > dst.bytes()) throw new IllegalArgumentException(src + " does not fit " + dst.what() + " (" + dst.bytes() + " bytes)");
+        for (long at = 0, len; at < size; at += len) {
+            len = Math.min(bytes, size - at);
+            src.chunks().read(at, memory.asSlice(0, len));
+            driver.copyInAsync(dst.address() + at, host, len);
+            driver.sync("upload of " + dst.what());
+        }
     }
 
     /**

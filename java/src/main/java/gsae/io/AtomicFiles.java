@@ -32,13 +32,14 @@ public final class AtomicFiles {
             }
             move(tmp, abs);
             syncDirectory(abs.getParent());
-        } catch (IOException e) {
+        } catch (IOException | RuntimeException e) { // a source failing mid-write (a damaged checkpoint read in chunks) leaves no .tmp either
             try {
                 Files.deleteIfExists(tmp);
             } catch (IOException ignored) {
                 // the write already failed; that error is the one to report
             }
-            throw new UncheckedIOException("cannot write " + path + ": " + e.getMessage(), e);
+            if (e instanceof RuntimeException r) throw r;
+            throw new UncheckedIOException("cannot write " + path + ": " + e.getMessage(), (IOException) e);
         }
     }
 

@@ -4,6 +4,7 @@ import gsae.config.Parallelism;
 import gsae.config.SaeConfig;
 import gsae.config.TrainConfig;
 import gsae.ops.Scales;
+import gsae.ops.StartState;
 import gsae.ops.StateChunks;
 import gsae.ops.TrainState;
 
@@ -34,15 +35,21 @@ import java.util.stream.Stream;
  * <p>No generator state is stored: initialisation is the only random draw, and every data source
  * derives its order from (seed, position), so the seed and the data position resume it exactly.
  *
+ * <p>{@link #load} reads the configuration and checks the tensors' names, types and shapes; the
+ * tensors themselves are read when the state is asked for ({@link #state()} into host arrays, or a
+ * device backend uploading them a chunk at a time from the mapped files through {@link #start()}),
+ * and a NaN or infinity found then is a {@link DataException} naming the tensor. A sharded
+ * checkpoint is gathered into host arrays at load.
+ *
  * @param sae          the SAE's configuration
  * @param train        the run's configuration
  * @param scales       grad_scale and act_scale
- * @param state        parameters, Adam moments, step, dead counters
+ * @param start        parameters, Adam moments, step, dead counters: held, fresh or stored
  * @param dataPosition tokens consumed from the data source
  * @param data         what the run trains on: the teacher, or shards with their fingerprints and source
  * @param parallel     how many processes trained it and how (checkpoint.json's optional {@code parallel}; absent means one process)
  */
-public record Checkpoint(SaeConfig sae, TrainConfig train, Scales scales, TrainState state, long dataPosition, DataRecord data,
+public record Checkpoint(SaeConfig sae, TrainConfig train, Scales scales, StartState start, long dataPosition, DataRecord data,
                          Parallelism parallel) {
 
     /** Version of the directory layout; a loader refuses any other. */
@@ -53,13 +60,33 @@ public record Checkpoint(SaeConfig sae, TrainConfig train, Scales scales, TrainS
     static final String META = "checkpoint.json";
 
     public Checkpoint {
-        check(sae, train, state.params().d(), state.params().m(), state.step(), dataPosition);
+        check(sae, train, start.d(), start.m(), start.step(), dataPosition);
         if (parallel == null) throw new IllegalArgumentException("parallel must be set (Parallelism.SINGLE for one process)");
     }
 
     /** A checkpoint of a run in one process. */
+    public Checkpoint(SaeConfig sae, TrainConfig train, Scales scales, StartState start, long dataPosition, DataRecord data) {
+        this(sae, train, scales, start, dataPosition, data, Parallelism.SINGLE);
+    }
+
+    /** A checkpoint of a state in host arrays. */
+    public Checkpoint(SaeConfig sae, TrainConfig train, Scales scales, TrainState state, long dataPosition, DataRecord data,
+                      Parallelism parallel) {
+        this(sae, train, scales, new StartState.Held(state), dataPosition, data, parallel);
+    }
+
+    /** A checkpoint of a state in host arrays, of a run in one process. */
     public Checkpoint(SaeConfig sae, TrainConfig train, Scales scales, TrainState state, long dataPosition, DataRecord data) {
         this(sae, train, scales, state, dataPosition, data, Parallelism.SINGLE);
+    }
+
+    /**
+     * The state in host arrays: read (or drawn) on the first call, the same arrays after. An SAE
+     * whose M·d exceeds one Java array is refused here with the way around it (see
+     * {@link gsae.config.Sizes#hostState}); a device backend starts from {@link #start()} instead.
+     */
+    public TrainState state() {
+        return start.host();
     }
 
     static void check(SaeConfig sae, TrainConfig train, int d, int m, long step, long dataPosition) {
@@ -107,7 +134,10 @@ public record Checkpoint(SaeConfig sae, TrainConfig train, Scales scales, TrainS
         return isSingleFile(dir) ? CheckpointFiles.read(dir) : ShardedCheckpoint.gather(dir);
     }
 
-    /** Writes this checkpoint to {@code dir} atomically: a crash mid-write leaves the previous one loadable. */
+    /**
+     * Writes this checkpoint to {@code dir} atomically: a crash mid-write leaves the previous one
+     * loadable. A state stored in files and not read yet is copied from them chunk by chunk.
+     */
     public void save(Path dir) {
         saveAtomically(dir, tmp -> CheckpointFiles.write(this, tmp));
     }
@@ -168,7 +198,7 @@ public record Checkpoint(SaeConfig sae, TrainConfig train, Scales scales, TrainS
 
     /** Optimizer steps completed when this checkpoint was taken. */
     public long step() {
-        return state.step();
+        return start.step();
     }
 
     /** A complete directory in either layout: the single-file one, or a sharded one with every shard file ({@link ShardedCheckpoint}). */

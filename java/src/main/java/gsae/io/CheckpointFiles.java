@@ -11,6 +11,7 @@ import gsae.config.SaeConfig;
 import gsae.config.TrainConfig;
 import gsae.ops.Params;
 import gsae.ops.Scales;
+import gsae.ops.StartState;
 import gsae.ops.StateChunks;
 import gsae.ops.TrainState;
 import gsae.tensor.ChunkedTensor;
@@ -18,6 +19,8 @@ import gsae.tensor.Dtype;
 import gsae.tensor.HostTensor;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -37,8 +40,20 @@ final class CheckpointFiles {
 
     private CheckpointFiles() {}
 
+    /** A state stored in files and not read yet is copied from them chunk by chunk; any other is written from its host arrays (see {@link StartState#read}). */
     static void write(Checkpoint c, Path dir) throws IOException {
-        write(meta(c.sae(), c.train(), c.scales(), c.step(), c.dataPosition(), c.data(), c.parallel()), StateChunks.of(c.state()), dir);
+        ObjectNode meta = meta(c.sae(), c.train(), c.scales(), c.step(), c.dataPosition(), c.data(), c.parallel());
+        try {
+            c.start().read(chunks -> {
+                try {
+                    write(meta, chunks, dir);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+        } catch (UncheckedIOException e) {
+            throw e.getCause();
+        }
     }
 
     /** The three files from {@code s} read chunk by chunk: no host copy of the state beyond one chunk. */
@@ -71,7 +86,7 @@ final class CheckpointFiles {
         Meta m = readMeta(dir);
         Path metaFile = dir.resolve(Checkpoint.META);
         try {
-            TrainState state = readState(dir, m.sae(), m.step());
+            StartState state = stored(dir, m.sae(), m.step());
             return new Checkpoint(m.sae(), m.train(), m.scales(), state, m.dataPosition(), m.data(), m.parallel());
         } catch (IllegalArgumentException e) {
             throw new DataException(metaFile, "invalid: " + e.getMessage());
@@ -111,21 +126,56 @@ final class CheckpointFiles {
     /** checkpoint.json's field for the number of shard files; absent in the single-file layout. */
     static final String SHARDS = "shards";
 
-    private static TrainState readState(Path dir, SaeConfig sae, long step) {
+    /**
+     * The state in {@code dir}'s two safetensors files: names, types and shapes are checked now (so
+     * a damaged folder is refused at load, and {@link Checkpoint#load} can fall back to its twin);
+     * the tensors are read when asked, straight from the mapped files, each chunk checked finite.
+     */
+    private static StartState.Stored stored(Path dir, SaeConfig sae, long step) {
         int d = sae.d(), m = sae.latents();
-        try (SafeTensors model = SafeTensors.open(dir.resolve(Checkpoint.MODEL));
-             SafeTensors state = SafeTensors.open(dir.resolve(Checkpoint.STATE))) {
-            Params p = params(model, "", d, m), am = params(state, "adam_m.", d, m), av = params(state, "adam_v.", d, m);
-            HostTensor since = state.get("since_fired");
-            if (since.dtype() != Dtype.I64 || !Arrays.equals(since.shape(), new long[]{m}))
-                throw new DataException(state.path(), "tensor 'since_fired' is " + since.dtype() + " " + Arrays.toString(since.shape())
-                        + ", expected I64 [" + m + "]");
-            long[] counters = since.data().toArray(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN));
-            finite(model.path(), "", p);
-            finite(state.path(), "adam_m.", am);
-            finite(state.path(), "adam_v.", av);
-            return new TrainState(p, am, av, step, counters);
+        StartState.Stored.Reader reader = use -> {
+            try (SafeTensors model = SafeTensors.open(dir.resolve(Checkpoint.MODEL));
+                 SafeTensors state = SafeTensors.open(dir.resolve(Checkpoint.STATE))) {
+                use.accept(new StateChunks(d, m, tensors(model, "", d, m), tensors(state, "adam_m.", d, m), tensors(state, "adam_v.", d, m), step,
+                        tensor(state, "since_fired", Dtype.I64, m)));
+            }
+        };
+        reader.read(chunks -> {}); // checks the headers now
+        return new StartState.Stored(d, m, step, use -> {
+            unchanged(dir, step);
+            reader.read(use);
+        });
+    }
+
+    /** A folder replaced after it was loaded (a later save) must not pass for the loaded one. */
+    private static void unchanged(Path dir, long step) {
+        Path metaFile = dir.resolve(Checkpoint.META);
+        long now;
+        try {
+            now = JSON.readTree(metaFile.toFile()).path("step").asLong(-1);
+        } catch (IOException e) {
+            throw new DataException(metaFile, "not readable any more (" + e.getMessage().lines().findFirst().orElse("") + ")");
         }
+        if (now != step) throw new DataException(metaFile, "changed since it was loaded: step " + step + " then, " + now + " now");
+    }
+
+    private static StateChunks.Tensors tensors(SafeTensors f, String prefix, int d, int m) {
+        return new StateChunks.Tensors(tensor(f, prefix + "encoder.weight", Dtype.F32, m, d), tensor(f, prefix + "encoder.bias", Dtype.F32, m),
+                tensor(f, prefix + "W_dec", Dtype.F32, m, d), tensor(f, prefix + "b_dec", Dtype.F32, d));
+    }
+
+    /** The named tensor of the mapped file, read chunk by chunk; a float32 chunk holding NaN or Inf is a DataException naming the tensor. */
+    private static ChunkedTensor tensor(SafeTensors f, String name, Dtype dtype, long... shape) {
+        HostTensor t = f.get(name);
+        if (t.dtype() != dtype || !Arrays.equals(t.shape(), shape))
+            throw new DataException(f.path(), "tensor '" + name + "' is " + t.dtype() + " " + Arrays.toString(t.shape()) + ", expected "
+                    + dtype + " " + Arrays.toString(shape));
+        MemorySegment data = t.data();
+        Path file = f.path();
+        return new ChunkedTensor(dtype, shape, (offset, into) -> {
+            MemorySegment.copy(data, offset, into, 0, into.byteSize());
+            if (dtype == Dtype.F32) finite(file, name, data, offset / 4, (offset + into.byteSize() + 3) / 4);
+        });
     }
 
     /** A checkpoint holding NaN or Inf would train on garbage or export it: refuse it, naming the tensor. */
@@ -138,6 +188,16 @@ final class CheckpointFiles {
                     throw new DataException(file, "tensor '" + prefix + names[t] + "' holds " + values[t][i] + " at element " + i
                             + " (a damaged or diverged checkpoint)");
     }
+
+    private static void finite(Path file, String name, MemorySegment data, long from, long to) {
+        for (long i = from; i < to; i++) {
+            float v = data.getAtIndex(LE_F32, i);
+            if (!Float.isFinite(v))
+                throw new DataException(file, "tensor '" + name + "' holds " + v + " at element " + i + " (a damaged or diverged checkpoint)");
+        }
+    }
+
+    private static final ValueLayout.OfFloat LE_F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     /** The data a run trains on; checkpoints written before fingerprints have only the description. */
     private static DataRecord dataRecord(Fields f) {
@@ -177,11 +237,6 @@ final class CheckpointFiles {
         t.put(prefix + "W_dec", p.wDec());
         t.put(prefix + "b_dec", p.bDec());
         return t;
-    }
-
-    private static Params params(SafeTensors f, String prefix, int d, int m) {
-        return new Params(d, m, f.floats(prefix + "encoder.weight", m, d), f.floats(prefix + "encoder.bias", m),
-                f.floats(prefix + "W_dec", m, d), f.floats(prefix + "b_dec", d));
     }
 
     /** checkpoint.json's fields. */

@@ -5,10 +5,15 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import gsae.config.SaeConfig;
+import gsae.config.Sizes;
+import gsae.config.UserError;
 import gsae.ops.Params;
 import gsae.ops.Scales;
+import gsae.ops.StateChunks;
+import gsae.tensor.ChunkedTensor;
 import gsae.tensor.HostTensor;
 
+import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -62,6 +67,26 @@ public final class Export {
         }
     }
 
+    /**
+     * Writes {@code format} from parameters read chunk by chunk (a checkpoint's mapped files): the
+     * sparsify layout streams the weights, so it takes an SAE of any size; the SAELens layout stores
+     * W_enc transposed, which gsae builds in one host array, so beyond that it is a {@link UserError}
+     * naming the way around (the sparsify layout holds the same weights untransposed).
+     */
+    public static void write(Format format, StateChunks.Tensors p, SaeConfig cfg, Scales s, Origin origin, Path outDir) {
+        switch (format) {
+            case SPARSIFY -> sparsify(p, cfg, s, outDir);
+            case SAELENS -> {
+                long md = Sizes.product("--format saelens", cfg.d(), cfg.latents());
+                if (md > Sizes.arrayLimit())
+                    throw new UserError(String.format("--format saelens: W_enc [d, M] is %,d × %,d = %,d elements, more than the %,d one Java "
+                            + "array holds, and SAELens stores it transposed, which gsae builds in one array: export --format sparsify, "
+                            + "the same weights untransposed, written in chunks", cfg.d(), cfg.latents(), md, Sizes.arrayLimit()));
+                Params host = new Params(cfg.d(), cfg.latents(), floats(p.wEnc()), floats(p.bEnc()), floats(p.wDec()), floats(p.bDec()));
+                saelens(host, cfg, s, origin, outDir);
+            }
+        }
+    }
     /** The parameters that compute on raw x what {@code p} computes on act_scale·x (see the class comment). */
     static Params folded(Params p, Scales s) {
         float inv = 1f / s.actScale();
@@ -78,20 +103,34 @@ public final class Export {
      */
     public static void sparsify(Params trained, SaeConfig cfg, Scales s, Path outDir) {
         check(trained, cfg);
-        Params p = folded(trained, s);
-        Map<String, HostTensor> t = new LinkedHashMap<>();
-        t.put("encoder.weight", HostTensor.of(p.wEnc(), p.m(), p.d()));
-        t.put("encoder.bias", HostTensor.of(p.bEnc(), p.m()));
-        t.put("W_dec", HostTensor.of(p.wDec(), p.m(), p.d()));
-        t.put("b_dec", HostTensor.of(p.bDec(), p.d()));
-        SafeTensors.write(outDir.resolve("sae.safetensors"), t);
+        sparsify(StateChunks.Tensors.of(trained), cfg, s, outDir);
+    }
+
+    /**
+     * The sparsify layout from weights read chunk by chunk, written as they come (no host copy of
+     * them, whatever their size); the biases ([M] and [d]) are read and folded on the host.
+     */
+    public static void sparsify(StateChunks.Tensors p, SaeConfig cfg, Scales s, Path outDir) {
+        int d = cfg.d(), m = cfg.latents();
+        if (p.wEnc().byteSize() != 4L * m * d || p.bEnc().byteSize() != 4L * m || p.wDec().byteSize() != 4L * m * d || p.bDec().byteSize() != 4L * d)
+            throw new IllegalArgumentException("parameters are not shaped d=" + d + ", M=" + m + " as the config says");
+        float inv = 1f / s.actScale();
+        float[] bEnc = floats(p.bEnc()), bDec = floats(p.bDec());
+        for (int i = 0; i < bEnc.length; i++) bEnc[i] *= inv;
+        for (int j = 0; j < bDec.length; j++) bDec[j] *= inv;
+        Map<String, ChunkedTensor> t = new LinkedHashMap<>();
+        t.put("encoder.weight", p.wEnc());
+        t.put("encoder.bias", ChunkedTensor.of(HostTensor.of(bEnc, m)));
+        t.put("W_dec", p.wDec());
+        t.put("b_dec", ChunkedTensor.of(HostTensor.of(bDec, d)));
+        SafeTensors.writeChunked(outDir.resolve("sae.safetensors"), t, Map.of());
 
         ObjectNode json = JSON.createObjectNode();
-        json.put("d_in", p.d());
-        json.put("num_latents", p.m());
+        json.put("d_in", d);
+        json.put("num_latents", m);
         json.put("k", cfg.k());
         json.put("activation", "topk");
-        json.put("expansion_factor", Math.max(1, p.m() / p.d()));
+        json.put("expansion_factor", Math.max(1, m / d));
         json.put("normalize_decoder", true);
         json.put("multi_topk", false);
         json.put("skip_connection", false);
@@ -174,6 +213,13 @@ public final class Export {
     private static void putOrNull(ObjectNode json, String key, Integer value) {
         if (value == null) json.putNull(key);
         else json.put(key, value);
+    }
+
+    /** A float32 tensor of at most one array's size, read whole. */
+    private static float[] floats(ChunkedTensor t) {
+        float[] out = new float[Sizes.hostArray("tensor", "elements", t.byteSize() / 4, 1)];
+        t.chunks().read(0, MemorySegment.ofArray(out));
+        return out;
     }
 
     /** out[j, i] = a[i, j].  a: [rows, cols], returns [cols, rows] */

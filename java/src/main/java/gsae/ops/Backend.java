@@ -23,6 +23,23 @@ public interface Backend extends AutoCloseable {
         return open(cfg, init);
     }
 
+    /**
+     * A training step that starts from {@code start} and takes it over, as {@link #adopt} does. Host
+     * backends train in {@link StartState#host()}; a device backend draws a fresh state on the device
+     * and uploads a stored one in chunks, so no host copy of the state is made.
+     */
+    default TrainingStep start(SaeConfig cfg, StartState start) {
+        return adopt(cfg, start.host());
+    }
+
+    /**
+     * True when training keeps the state in host arrays (so M·d must fit one Java array, see
+     * {@link gsae.config.Sizes#hostState}); false for a device backend.
+     */
+    default boolean keepsStateOnHost() {
+        return true;
+    }
+
     @Override
     default void close() {}
 }

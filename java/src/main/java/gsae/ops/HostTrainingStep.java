@@ -70,6 +70,12 @@ public final class HostTrainingStep implements TrainingStep {
         return new TrainState(state.params(), state.adamM(), state.adamV(), step, state.sinceFired());
     }
 
+    /** The live arrays, as {@link #state}. */
+    @Override
+    public TrainState hostState() {
+        return state();
+    }
+
     @Override
     public TrainState snapshot() {
         TrainState s = state.copy();

@@ -23,27 +23,26 @@ public record Params(int d, int m, float[] wEnc, float[] bEnc, float[] wDec, flo
             throw new IllegalArgumentException("parameter shapes do not match d=" + d + ", M=" + m);
     }
 
-    /** Zero arrays of this shape; M·d beyond one Java array is a UserError naming the latents (see {@link Sizes#hostArray}). */
+    /** Zero arrays of this shape; M·d beyond one Java array is a UserError naming the latents (see {@link Sizes#hostState}). */
     public static Params zeros(int d, int m) {
-        int md = Sizes.hostArray("latents", "latents", m, d);
+        int md = Sizes.hostState("latents", m, d);
         return new Params(d, m, new float[md], new float[m], new float[md], new float[d]);
     }
 
     /**
-     * SPEC §5 initialisation: W_dec rows random unit vectors (Gaussian, normalised) from the seed,
-     * W_enc = W_dec, b_enc = 0, b_dec = the given mean of the first batch.
+     * SPEC §5 initialisation: W_dec rows random unit vectors (Gaussian, normalised) from the seed's
+     * counter-based generator ({@link InitRandom}, which the CUDA backend draws on the device bit for
+     * bit alike), W_enc = W_dec, b_enc = 0, b_dec = the given mean of the first batch.
      */
     public static Params init(int d, int m, long seed, float[] firstBatchMean) {
         Params p = zeros(d, m);
-        SplittableRandom rng = new SplittableRandom(seed);
-        for (int i = 0; i < p.wDec.length; i++) p.wDec[i] = (float) gaussian(rng);
-        p.normalizeDecoderRows();
+        for (int i = 0; i < m; i++) InitRandom.decoderRow(seed, d, i, p.wDec, i * d);
         System.arraycopy(p.wDec, 0, p.wEnc, 0, p.wDec.length);
         System.arraycopy(firstBatchMean, 0, p.bDec, 0, d);
         return p;
     }
 
-    /** Box–Muller on a SplittableRandom, so that every JDK draws the same numbers. */
+    /** Box–Muller on a SplittableRandom, so that every JDK draws the same numbers (test data, the teacher). */
     public static double gaussian(SplittableRandom rng) {
         double u = 1.0 - rng.nextDouble(), v = rng.nextDouble();
         return Math.sqrt(-2.0 * Math.log(u)) * Math.cos(2.0 * Math.PI * v);

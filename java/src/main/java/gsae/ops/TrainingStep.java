@@ -31,6 +31,15 @@ public interface TrainingStep extends AutoCloseable {
         return StateChunks.of(state());
     }
 
+    /**
+     * The host arrays the step trains in, still valid after {@link #close}, or null for a device
+     * backend: what lets a caller keep the state of a host run without a copy, and without forcing
+     * one on a device run.
+     */
+    default TrainState hostState() {
+        return null;
+    }
+
     @Override
     void close();
 }

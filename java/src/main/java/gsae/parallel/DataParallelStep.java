@@ -140,6 +140,12 @@ public final class DataParallelStep implements TrainingStep {
         return new TrainState(state.params(), state.adamM(), state.adamV(), step, state.sinceFired());
     }
 
+    /** The step trains in host arrays: {@link #state}'s, still valid after close. */
+    @Override
+    public TrainState hostState() {
+        return state();
+    }
+
     @Override
     public TrainState snapshot() {
         TrainState s = state.copy();

@@ -8,9 +8,8 @@ import gsae.config.UserError;
 import gsae.data.BatchSource;
 import gsae.io.Checkpoint;
 import gsae.io.DataRecord;
-import gsae.ops.Params;
 import gsae.ops.Scales;
-import gsae.ops.TrainState;
+import gsae.ops.StartState;
 
 import java.util.Arrays;
 
@@ -20,9 +19,10 @@ public final class Initializer {
     private Initializer() {}
 
     /**
-     * Estimates the scales on the first {@code train.scaleTokens()} tokens, initialises the
-     * parameters (SPEC §5) with b_dec = the mean of the first scaled batch, and rewinds the source:
-     * the first training step sees that same batch.
+     * Estimates the scales on the first {@code train.scaleTokens()} tokens, sets up SPEC §5's
+     * initialisation with b_dec = the mean of the first scaled batch, and rewinds the source: the
+     * first training step sees that same batch. The parameters are drawn when the backend starts
+     * (on the device for CUDA, see {@link StartState.Fresh}), so no host copy is made here.
      *
      * @param data what the run trains on, stored in checkpoints
      */
@@ -52,7 +52,7 @@ public final class Initializer {
         group.broadcast(shared, 0);
         source.seek(0);
         Scales scales = new Scales(shared[sae.d()], shared[sae.d() + 1]);
-        Params p = Params.init(sae.d(), sae.latents(), train.seed(), Arrays.copyOf(shared, sae.d()));
-        return new Checkpoint(sae, train, scales, TrainState.fresh(p), 0, data);
+        StartState init = new StartState.Fresh(sae.d(), sae.latents(), train.seed(), Arrays.copyOf(shared, sae.d()));
+        return new Checkpoint(sae, train, scales, init, 0, data);
     }
 }

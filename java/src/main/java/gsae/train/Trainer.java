@@ -16,6 +16,7 @@ import gsae.ops.Backend;
 import gsae.ops.Batch;
 import gsae.ops.Params;
 import gsae.ops.Scales;
+import gsae.ops.StartState;
 import gsae.ops.StepMetrics;
 import gsae.ops.TrainState;
 import gsae.ops.TrainingStep;
@@ -35,8 +36,9 @@ import java.util.Map;
  * {@value #CHECKPOINT}/ and {@value #METRICS} under one output folder and nothing else: no prints,
  * hooks or figures; whoever runs it follows it through {@link Listener}s.
  *
- * <p>The run takes the starting checkpoint's state over (see {@link Backend#adopt}), and writes
- * checkpoints from the backend's state as it stands, so a host run holds one copy of the state.
+ * <p>The run takes the starting checkpoint's state over (see {@link Backend#start}), and writes
+ * checkpoints from the backend's state chunk by chunk ({@link TrainingStep#chunks}): a host run
+ * holds one copy of the state, a CUDA run none beyond one staging buffer.
  *
  * <p>Spread over the ranks of a group ({@link #parallel}), every rank runs this loop on the same
  * stream: each reads the whole global batch (so data positions, skipped rows and the checks on a
@@ -70,7 +72,11 @@ public final class Trainer {
         /** After step {@code step}: its learning rate and metrics, and the throughput so far. */
         default void stepped(long step, float lr, StepMetrics metrics, double tokensPerSecond) {}
 
-        /** After a checkpoint was written to the output folder. */
+        /**
+         * After a checkpoint was written to the output folder. Its state is the backend's live host
+         * arrays on a host backend, and the files just written on a device backend, read only if
+         * asked for (see {@link Checkpoint#state()}): listening forces no copy.
+         */
         default void saved(Checkpoint checkpoint) {}
     }
 
@@ -140,7 +146,7 @@ public final class Trainer {
         // latent sharded, a rank holds only its share during the run: not the whole starting state
         Checkpoint last = mode == ParallelMode.LATENTS ? null : start;
         boolean saved = false;
-        try (TrainingStep step = open(sae, start.state());
+        try (TrainingStep step = open(sae, start.start());
              MetricsLog metrics = writes() ? MetricsLog.open(out.resolve(METRICS), first) : null) {
             start = null;
             for (long t = first + 1; t <= train.steps(); t++) {
@@ -169,14 +175,14 @@ public final class Trainer {
     private record Started(SaeConfig sae, TrainConfig train, Scales scales, DataRecord data) {}
 
     /** The step {@link #mode} trains with; the run's state is {@code init}'s from now on. */
-    private TrainingStep open(SaeConfig sae, TrainState init) {
+    private TrainingStep open(SaeConfig sae, StartState init) {
         return switch (mode) {
-            case NONE -> backend.adopt(sae, init);
-            case DATA -> new DataParallelStep(sae, backend.ops(), init, group);
+            case NONE -> backend.start(sae, init);
+            case DATA -> new DataParallelStep(sae, backend.ops(), init.host(), group);
             case LATENTS -> {
                 if (sae.latents() < group.size())
                     throw new UserError("--latents " + sae.latents() + " is fewer than the " + group.size() + " ranks of --parallel latents: every rank needs a latent");
-                yield LatentShardedStep.ofWhole(sae, backend.ops(), group, init);
+                yield LatentShardedStep.ofWhole(sae, backend.ops(), group, init.host());
             }
         };
     }
@@ -215,12 +221,14 @@ public final class Trainer {
             if (writes()) saved(c);
             return end ? c : null;
         }
-        Checkpoint c = new Checkpoint(start.sae(), start.train(), start.scales(), step.state(), source.position(), start.data(),
-                new Parallelism(mode, group.size()));
+        Path dir = out.resolve(CHECKPOINT);
+        Parallelism spread = new Parallelism(mode, group.size());
+        if (writes()) Checkpoint.save(dir, start.sae(), start.train(), start.scales(), step.chunks(), source.position(), start.data(), spread);
+        TrainState live = step.hostState();
+        Checkpoint c = live != null ? new Checkpoint(start.sae(), start.train(), start.scales(), live, source.position(), start.data(), spread)
+                : Checkpoint.load(dir);
         lastSaved = c.step();
-        if (!writes()) return c;
-        c.save(out.resolve(CHECKPOINT));
-        saved(c);
+        if (writes()) saved(c);
         return c;
     }
 

@@ -20,6 +20,18 @@ class SizesTest {
         assertThrows(UserError.class, () -> Sizes.hostArray("--batch", "tokens per batch", 50_000_000, 768));
     }
 
+    /** The state's weights at d = 4,096: 524,287 latents fit one array, 524,288 (2³¹ elements) and the 1M are refused with the way around. */
+    @Test
+    void theStatePastOneArrayIsRefusedNamingTheCudaBackend() {
+        assertEquals(524_287L * 4096, Sizes.hostState("--latents", 524_287, 4096));
+        for (long m : new long[]{524_288, 1 << 20}) {
+            UserError e = assertThrows(UserError.class, () -> Sizes.hostState("--latents", m, 4096));
+            assertTrue(e.getMessage().startsWith(String.format("--latents: %,d latents × 4,096 = %,d elements", m, m * 4096)), e.getMessage());
+            assertTrue(e.getMessage().contains("at most 524,287 latents") && e.getMessage().contains("--backend cuda"), e.getMessage());
+        }
+        assertEquals(4L << 30, Sizes.product("--latents", 1 << 20, 4096), "the device side counts the same SAE in long");
+    }
+
     @Test
     void aProductPastSixtyFourBitsIsAUserErrorNotAWrappedCount() {
         assertEquals(1_000_000L * 4096, Sizes.product("--latents", 1_000_000, 4096));

@@ -1,9 +1,11 @@
 package gsae.cuda;
 
+import gsae.config.ArrayLimit;
 import gsae.config.LrDecay;
 import gsae.config.SaeConfig;
 import gsae.config.Sizes;
 import gsae.config.TrainConfig;
+import gsae.config.UserError;
 import gsae.io.Checkpoint;
 import gsae.io.DataRecord;
 import gsae.ops.Params;
@@ -60,6 +62,66 @@ class CheckpointStreamCudaTest {
         }
     }
 
+    /**
+     * A checkpoint loaded lazily goes to the device chunk by chunk straight from its mapped files:
+     * with host arrays capped below M·d (so any whole host copy of a weight would be refused) and a
+     * staging buffer that cuts rows, a step started from it writes back the same bytes and trains on.
+     */
+    @Test
+    void aStoredStateIsUploadedInChunksWithoutAHostArray(@TempDir Path dir) throws IOException {
+        CheckCase c = CheckCase.of(24, 37, 53, 4, 0.5f, 23);
+        SaeConfig sae = new SaeConfig(c.d(), c.m(), c.k(), c.beta(), c.auxK(), SaeConfig.DEFAULT_AUX_ALPHA, 2L * c.n());
+        TrainConfig train = new TrainConfig(5, c.n(), Float.NaN, 1, LrDecay.LINEAR, 3, 0, 1, false, 1000);
+        Scales scales = new Scales(0.5f, 2f);
+        CudaBackend gpu = Gpu.backend(Precision.F32);
+        var batch = new CheckCase(c.n(), c.d(), c.m(), c.k(), c.beta(), c.auxK(), 70).batch();
+        float lr = sae.defaultLearningRate();
+        TrainState next;
+        try (TrainingStep step = gpu.open(sae, TrainState.fresh(c.params()))) {
+            step.step(batch, lr);
+            Checkpoint.save(dir.resolve("a"), sae, train, scales, step.chunks(), 48, DataRecord.teacher());
+            step.step(batch, lr);
+            next = step.snapshot();
+        }
+        int stage = CudaTrainingStep.stageBytes;
+        CudaTrainingStep.stageBytes = 4 * c.d() * 3 + 12;
+        try {
+            ArrayLimit.during((long) c.m() * c.d() - 1, () -> {
+                Checkpoint loaded = Checkpoint.load(dir.resolve("a"));
+                UserError refused = assertThrows(UserError.class, loaded::state);
+                assertTrue(refused.getMessage().contains("--backend cuda"), refused.getMessage());
+                try (TrainingStep step = gpu.start(sae, loaded.start())) {
+                    Checkpoint.save(dir.resolve("b"), sae, train, scales, step.chunks(), 48, DataRecord.teacher());
+                    step.step(batch, lr);
+                    Checkpoint.save(dir.resolve("c"), sae, train, scales, step.chunks(), 72, DataRecord.teacher());
+                }
+            });
+        } finally {
+            CudaTrainingStep.stageBytes = stage;
+        }
+        for (String f : new String[]{"model.safetensors", "state.safetensors", "checkpoint.json"})
+            assertArrayEquals(Files.readAllBytes(dir.resolve("a").resolve(f)), Files.readAllBytes(dir.resolve("b").resolve(f)), f);
+        TrainState after = Checkpoint.load(dir.resolve("c")).state();
+        assertArrayEquals(next.params().wEnc(), after.params().wEnc(), "the resumed step trains as the uninterrupted one");
+        assertArrayEquals(next.adamV().wDec(), after.adamV().wDec());
+        assertArrayEquals(next.sinceFired(), after.sinceFired());
+        assertEquals(2, after.step());
+    }
+
+    /** A NaN in a stored checkpoint is found while it is uploaded, and named. */
+    @Test
+    void aNonFiniteStoredStateIsRefusedOnUpload(@TempDir Path dir) {
+        CheckCase c = CheckCase.of(24, 37, 53, 4, 0.5f, 24);
+        SaeConfig sae = SaeConfig.of(c.d(), c.m(), c.k(), c.beta());
+        TrainConfig train = new TrainConfig(5, c.n(), Float.NaN, 1, LrDecay.LINEAR, 3, 0, 1, false, 1000);
+        TrainState s = TrainState.fresh(c.params());
+        s.adamM().wDec()[c.d() * 40 + 3] = Float.POSITIVE_INFINITY;
+        new Checkpoint(sae, train, Scales.NONE, s, 0, DataRecord.teacher()).save(dir);
+        Checkpoint loaded = Checkpoint.load(dir);
+        var e = assertThrows(RuntimeException.class, () -> Gpu.backend(Precision.F32).start(sae, loaded.start()).close());
+        assertTrue(e.getMessage().contains("tensor 'adam_m.W_dec' holds Infinity at element " + (c.d() * 40 + 3)), e.getMessage());
+    }
+
     /** An adopted state is the host side of state(): refreshed in place, no second host copy; an opened one is left alone. */
     @Test
     void stateReusesTheAdoptedArrays() {
@@ -90,7 +152,7 @@ class CheckpointStreamCudaTest {
     /** Chunks that cut rows anywhere, and one larger than the staging buffer, read the device bytes exactly. */
     @Test
     void chunksNeedNotAlignWithRowsOrTheStagingBuffer() {
-        int d = 64, m = CudaTrainingStep.STAGE_OUT / (4 * d) + 97; // W_enc is 97 rows over one staging buffer
+        int d = 64, m = CudaTrainingStep.stageBytes / (4 * d) + 97; // W_enc is 97 rows over one staging buffer
         Params p = Params.zeros(d, m);
         SplittableRandom rng = new SplittableRandom(5);
         for (int i = 0; i < p.wEnc().length; i++) p.wEnc()[i] = (float) rng.nextGaussian();

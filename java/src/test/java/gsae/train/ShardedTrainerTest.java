@@ -33,7 +33,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class ShardedTrainerTest {
 
     private static final int D = 12, M = 32, K = 4, N = 32, STEPS = 8;
-    private static final SaeConfig SAE = new SaeConfig(D, M, K, 0.5f, D / 2, 1f / 32, 4L * N);
+    private static final SaeConfig SAE = new SaeConfig(D, M, K, 0.5f, D / 2, 1f / 32, 2L * N);
     private static final TrainConfig TRAIN = new TrainConfig(STEPS, N, 1e-3f, 2, LrDecay.LINEAR, 7, 3, 1, true, 100);
     private static final DataRecord DATA = DataRecord.described("synthetic");
 

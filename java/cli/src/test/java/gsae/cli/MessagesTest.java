@@ -6,6 +6,8 @@ import gsae.cuda.CudaBackend;
 import gsae.data.BatchSource;
 import gsae.io.Checkpoint;
 import gsae.io.CheckpointTest;
+import gsae.io.SafeTensors;
+import gsae.tensor.HostTensor;
 import gsae.ops.Backend;
 import gsae.train.Backends;
 import gsae.train.Trainer;
@@ -25,6 +27,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
+
+import gsae.cli.CliTest.Run;
 
 import static gsae.cli.CliTest.assertOneLineError;
 import static gsae.cli.CliTest.gsae;
@@ -92,6 +97,20 @@ class MessagesTest {
         int code = cl.execute("info");
         assertEquals(Main.USER_ERROR, code, err.toString());
         assertTrue(err.toString().contains("cannot write to standard output"), err.toString());
+    }
+
+    /** d = 4,096 with M = 1M latents on a CPU backend: refused before any allocation, with the limit and the way around it. */
+    @Test
+    void anSaePastOneJavaArrayOnTheCpuNamesTheCudaBackend() {
+        Path shard = tmp.resolve("wide").resolve("s.safetensors");
+        int d = 4096;
+        SafeTensors.write(shard, Map.of("activations", HostTensor.of(new float[2 * d], 2, d), "gradients", HostTensor.of(new float[2 * d], 2, d)));
+        StringWriter err = new StringWriter();
+        CommandLine cl = Main.commandLine(new Main(DataSources.standard())).setErr(new PrintWriter(err, true)).setOut(new PrintWriter(new StringWriter()));
+        int code = cl.execute("train", "--data", shard.getParent().toString(), "--out", tmp.resolve("w").toString(), "--latents", "1048576",
+                "--k", "32", "--backend", "cpu");
+        assertOneLineError(new Run(code, "", err.toString()), "--latents: 1,048,576 latents × 4,096 = 4,294,967,296 elements");
+        assertTrue(err.toString().contains("at most 524,287 latents") && err.toString().contains("--backend cuda"), err.toString());
     }
 
     @Test
