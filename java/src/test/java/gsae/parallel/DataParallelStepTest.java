@@ -173,4 +173,29 @@ class DataParallelStepTest {
         assertTrue(distance(fast.state(), dp.state()) <= 2 * rounding + ULP);
         assertArrayEquals(fast.state().sinceFired(), dp.state().sinceFired());
     }
+
+    @Test
+    void ranksThatDriftApartTakeRankZerosStateAtTheNextCheck() {
+        List<Batch> data = batches(11);
+        List<Object[]> out = LocalRanks.run(3, c -> {
+            DataParallelStep step = new DataParallelStep(cfg(1f), new ReferenceOps(), start(5), c);
+            step.step(Slices.of(data.getFirst(), c.rank(), c.size()), LR);
+            boolean before = step.agree();
+            if (c.rank() == 2) {
+                step.state().params().wEnc()[7] += 1e-6f;
+                step.state().adamV().bDec()[1] *= 2f;
+            }
+            boolean drifted = step.agree(), after = step.agree();
+            return new Object[]{before, drifted, after, step.snapshot()};
+        });
+        TrainState root = (TrainState) out.getFirst()[3];
+        for (Object[] o : out) {
+            assertEquals(false, o[0], "identical ranks: no resync");
+            assertEquals(true, o[1], "a rank that drifted is seen by every rank");
+            assertEquals(false, o[2], "after the resync the ranks agree");
+            TrainState s = (TrainState) o[3];
+            assertArrayEquals(root.params().wEnc(), s.params().wEnc());
+            assertArrayEquals(root.adamV().bDec(), s.adamV().bDec());
+        }
+    }
 }
