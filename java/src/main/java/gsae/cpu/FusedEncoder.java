@@ -39,8 +39,12 @@ public final class FusedEncoder {
     /** Row tiles per task: 96 rows of x (and g) at d = 512 are 192 KiB (384 KiB), inside a 1 MiB L2. */
     static final int BLOCK_TILES = 16;
 
-    /** A block whose marked (row, latent) pairs exceed this fraction is scored in full: the sampled pass would not pay. */
-    static final double DENSE_BLOCK = 0.2;
+    /**
+     * A block whose marked (row, latent) pairs exceed this fraction is scored in full: the sampled pass would not
+     * pay. Measured on 2 Zen 4 cores (bench/results/prune2-2026-12-03.md), the encode stage with the sampled pass
+     * beat the dense one at 1.4–1.7 % survivors (d = 512) and lost at 6.6–9.2 % (and at 1.3 % at d = 256).
+     */
+    static final double DENSE_BLOCK = 0.02;
 
     /**
      * When a pruned call finds that pruning would not pay (its marked pairs exceed the block threshold
