@@ -65,44 +65,54 @@ final class PairScores {
                 }
             }
         }
-        for (int r = 0; r < rows; r++) {
-            if (c.full[r]) continue;
-            RowTopK lowTop = new RowTopK(1, best.k());
-            RowTopK lowDead = bestDead == null ? null : new RowTopK(1, bestDead.k());
-            float err = bound.error[firstRow + r];
-            // The k latents of largest z (k_aux dead ones) have lb ≥ fl(z·(1 − 2⁻²⁰)) ≥ floor, so a smaller lb is never
-            // among the k largest: offering only lb ≥ floor leaves the heaps' final thresholds as they are.
-            float floor = c.tau(r) * FLOOR, floorDead = c.tauDead(r) * FLOOR;
-            for (int v = 0; v < c.vectors; v++) {
-                long marks = c.mask[r * c.vectors + v];
-                if (marks == 0L) continue;
-                int latent0 = v * LANES;
-                FloatVector z = z(c, r, latent0), e = e(c, bound, err, latent0);
-                FloatVector s = FloatVector.fromArray(SPECIES, sHat, r * c.padded + latent0).abs().sub(e).max(0f);
-                FloatVector lb = z.mul(s.fma(beta, 1f)).mul(SLACK_DOWN).min(Float.MAX_VALUE / 2);
-                offer(lowTop, lb, marks & lb.compare(VectorOperators.GE, floor).toLong(), latent0);
-                if (lowDead != null)
-                    offer(lowDead, lb, marks & lb.compare(VectorOperators.GE, floorDead).and(selector.deadLanes(latent0)).toLong(), latent0);
-            }
-            float tau = lowTop.threshold(0), tauDead = lowDead == null ? Float.POSITIVE_INFINITY : lowDead.threshold(0);
-            int count = 0;
-            for (int v = 0; v < c.vectors; v++) {
-                long marks = c.mask[r * c.vectors + v];
-                if (marks == 0L) continue;
-                int latent0 = v * LANES;
-                FloatVector z = z(c, r, latent0), e = e(c, bound, err, latent0);
-                FloatVector s = FloatVector.fromArray(SPECIES, sHat, r * c.padded + latent0).abs().add(e);
-                FloatVector ub = z.mul(s.fma(beta, 1f)).mul(ScoreBound.SLACK);
-                long keep = ub.compare(VectorOperators.GE, tau).toLong();
-                if (lowDead != null) keep |= ub.compare(VectorOperators.GE, tauDead).and(selector.deadLanes(latent0)).toLong();
-                for (long rest = keep & marks; rest != 0L; rest &= rest - 1) {
-                    if (count == candidate.length) candidate = Arrays.copyOf(candidate, 2 * count);
-                    candidate[count++] = latent0 + Long.numberOfTrailingZeros(rest);
-                }
-            }
-            exact += count;
-            offerExact(c, r, g.data, (firstRow + r) * d, wDec, d, count, selector, best, bestDead);
+        for (int r = 0; r < rows; r++) if (!c.full[r]) scoreRow(c, r, firstRow, g, wDec, bound, beta, sHat, selector, best, bestDead);
+    }
+
+    /** Steps 2 and 3 for block row r. Vectors stay local to this method (none passed on unboxed but to offer). */
+    private void scoreRow(Candidates c, int r, int firstRow, PaddedRows g, float[] wDec, ScoreBound bound, float beta,
+                          float[] sHat, TileSelector selector, RowTopK best, RowTopK bestDead) {
+        RowTopK lowTop = new RowTopK(1, best.k());
+        RowTopK lowDead = bestDead == null ? null : new RowTopK(1, bestDead.k());
+        float err = bound.error[firstRow + r];
+        // The k latents of largest z (k_aux dead ones) have lb ≥ fl(z·(1 − 2⁻²⁰)) ≥ floor, so a smaller lb is never
+        // among the k largest: offering only lb ≥ floor leaves the heaps' final thresholds as they are.
+        float floor = c.tau(r) * FLOOR, floorDead = c.tauDead(r) * FLOOR;
+        int base = r * c.padded;
+        for (int v = 0; v < c.vectors; v++) {
+            long marks = c.mask[r * c.vectors + v];
+            if (marks == 0L) continue;
+            int latent0 = v * LANES;
+            FloatVector z = FloatVector.fromArray(SPECIES, c.acc, base + latent0).add(FloatVector.fromArray(SPECIES, c.bias, latent0));
+            FloatVector e = FloatVector.fromArray(SPECIES, bound.norm, latent0).mul(err).mul(ScoreBound.SLACK).add(Float.MIN_NORMAL);
+            FloatVector s = FloatVector.fromArray(SPECIES, sHat, base + latent0).abs().sub(e).max(0f);
+            FloatVector lb = z.mul(s.fma(beta, 1f)).mul(SLACK_DOWN).min(Float.MAX_VALUE / 2);
+            long top = marks & lb.compare(VectorOperators.GE, Math.max(floor, lowTop.threshold(0))).toLong();
+            long dead = lowDead == null ? 0L
+                    : marks & lb.compare(VectorOperators.GE, Math.max(floorDead, lowDead.threshold(0))).and(selector.deadLanes(latent0)).toLong();
+            if ((top | dead) == 0L) continue;
+            lb.intoArray(lbLanes, 0);
+            offerLanes(lowTop, top, latent0);
+            if (lowDead != null) offerLanes(lowDead, dead, latent0);
         }
+        float tau = lowTop.threshold(0), tauDead = lowDead == null ? Float.POSITIVE_INFINITY : lowDead.threshold(0);
+        int count = 0;
+        for (int v = 0; v < c.vectors; v++) {
+            long marks = c.mask[r * c.vectors + v];
+            if (marks == 0L) continue;
+            int latent0 = v * LANES;
+            FloatVector z = FloatVector.fromArray(SPECIES, c.acc, base + latent0).add(FloatVector.fromArray(SPECIES, c.bias, latent0));
+            FloatVector e = FloatVector.fromArray(SPECIES, bound.norm, latent0).mul(err).mul(ScoreBound.SLACK).add(Float.MIN_NORMAL);
+            FloatVector s = FloatVector.fromArray(SPECIES, sHat, base + latent0).abs().add(e);
+            FloatVector ub = z.mul(s.fma(beta, 1f)).mul(ScoreBound.SLACK);
+            long keep = ub.compare(VectorOperators.GE, tau).toLong();
+            if (lowDead != null) keep |= ub.compare(VectorOperators.GE, tauDead).and(selector.deadLanes(latent0)).toLong();
+            for (long rest = keep & marks; rest != 0L; rest &= rest - 1) {
+                if (count == candidate.length) candidate = Arrays.copyOf(candidate, 2 * count);
+                candidate[count++] = latent0 + Long.numberOfTrailingZeros(rest);
+            }
+        }
+        exact += count;
+        offerExact(c, r, g.data, (firstRow + r) * g.depth, wDec, g.depth, count, selector, best, bestDead);
     }
 
     /** Computes s̃ for the row's candidates (ascending latents), then offers them vector by vector. */
@@ -162,17 +172,9 @@ final class PairScores {
         return FloatVector.fromArray(SPECIES, c.acc, r * c.padded + latent0).add(FloatVector.fromArray(SPECIES, c.bias, latent0));
     }
 
-    /** e = fl(err · n̄_i) · SLACK + 2⁻¹²⁶ ≥ ||s̃| − |ŝ||. */
-    private static FloatVector e(Candidates c, ScoreBound bound, float err, int latent0) {
-        return FloatVector.fromArray(SPECIES, bound.norm, latent0).mul(err).mul(ScoreBound.SLACK).add(Float.MIN_NORMAL);
-    }
-
-    /** Keeps the lanes' lower bounds in heap, whose threshold becomes the k-th largest (−∞ below k). */
-    private void offer(RowTopK heap, FloatVector lb, long lanes, int latent0) {
-        long keep = lb.compare(VectorOperators.GE, heap.threshold(0)).toLong() & lanes;
-        if (keep == 0L) return;
-        lb.intoArray(lbLanes, 0);
-        for (long rest = keep; rest != 0L; rest &= rest - 1) {
+    /** Keeps the lanes' lower bounds (in lbLanes) in heap, whose threshold becomes the k-th largest (−∞ below k). */
+    private void offerLanes(RowTopK heap, long lanes, int latent0) {
+        for (long rest = lanes; rest != 0L; rest &= rest - 1) {
             int lane = Long.numberOfTrailingZeros(rest);
             heap.offer(0, lbLanes[lane], lbLanes[lane], latent0 + lane);
         }
