@@ -47,6 +47,13 @@ public final class FusedEncoder {
     static final double DENSE_BLOCK = 0.02;
 
     /**
+     * Shallowest d the shipped encoder prunes at: the sampled pass's per-row costs scale with M, the product
+     * it saves with M·d. Measured at 1.3–1.7 % survivors: faster than unpruned at d = 512, slower at d = 256
+     * (bench/results/prune2-2026-12-03.md) and 2.3× slower at d = 64, M = 1,024 (a `gsae bench` check).
+     */
+    static final int MIN_DEPTH = 512;
+
+    /**
      * When a pruned call finds that pruning would not pay (its marked pairs exceed the block threshold
      * overall), the next PROBE_EVERY − 1 calls with β &gt; 0 skip the first pass and run unpruned, then one
      * probes again: consecutive training steps see similar data. Only speed depends on this, never the result.
@@ -56,6 +63,7 @@ public final class FusedEncoder {
     private final Workers workers;
     private final boolean prune;
     private final double denseBlock;
+    private final int minDepth;
     private int skipCalls;
     /**
      * Whether the next pruned call keeps the whole x-side block, so that a block scored densely copies it:
@@ -76,14 +84,22 @@ public final class FusedEncoder {
 
     /** With {@code prune} false, β > 0 always computes the full gradient projection (for benchmarks). */
     public FusedEncoder(Workers workers, boolean prune) {
-        this(workers, prune, DENSE_BLOCK);
+        this(workers, prune, DENSE_BLOCK, MIN_DEPTH);
     }
 
-    /** As {@link #FusedEncoder(Workers, boolean)} with another block threshold (tests: 0 = every block dense, 1 = none). */
+    /**
+     * As {@link #FusedEncoder(Workers, boolean)} with another block threshold (tests: 0 = every block dense,
+     * 1 = none) and pruning at any d.
+     */
     FusedEncoder(Workers workers, boolean prune, double denseBlock) {
+        this(workers, prune, denseBlock, 0);
+    }
+
+    private FusedEncoder(Workers workers, boolean prune, double denseBlock, int minDepth) {
         this.workers = workers;
         this.prune = prune;
         this.denseBlock = denseBlock;
+        this.minDepth = minDepth;
     }
 
     /** Same contract as {@link gsae.ops.Ops#encodeSelect}. */
@@ -103,7 +119,7 @@ public final class FusedEncoder {
         Selection top = Selection.empty(n, k);
         Selection aux = kAux > 0 ? Selection.empty(n, kAux) : null;
         int blocks = (in.x.tiles() + BLOCK_TILES - 1) / BLOCK_TILES;
-        boolean pruning = prune && ScoreBound.applies(beta, d);
+        boolean pruning = prune && d >= minDepth && ScoreBound.applies(beta, d);
         if (!pruning) lastStats = null;
         if (!pruning || skipCalls > 0) {
             if (pruning) skipCalls--;

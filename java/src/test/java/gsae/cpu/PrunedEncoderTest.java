@@ -88,7 +88,7 @@ class PrunedEncoderTest {
         Batch b = EncodeCheck.batch(4, n, d);
         for (int i = 0; i < n * d; i++) b.g()[i] *= 0.02f; // ‖g‖ ≈ 0.06: score within 6 % of z
         try (Workers workers = new Workers(2)) {
-            FusedEncoder encoder = new FusedEncoder(workers);
+            FusedEncoder encoder = new FusedEncoder(workers, true, FusedEncoder.DENSE_BLOCK); // as shipped, at any d
             Encoded pruned = encoder.encodeSelect(p, b, 1f, k, null, 0);
             PruneStats stats = encoder.lastStats();
             assertEquals(0, stats.fullRows(), stats.toString());
@@ -231,7 +231,7 @@ class PrunedEncoderTest {
         Params p = EncodeCheck.params(12, 16, 256);
         Batch b = EncodeCheck.batch(13, 40, 16);
         try (Workers workers = new Workers(1)) {
-            FusedEncoder reused = new FusedEncoder(workers);
+            FusedEncoder reused = new FusedEncoder(workers, true, FusedEncoder.DENSE_BLOCK);
             Selection want = new FusedEncoder(workers, false).encodeSelect(p, b, 1f, 4, null, 0).top();
             PruneStats first = null;
             for (int call = 0; call <= FusedEncoder.PROBE_EVERY; call++) {
@@ -258,6 +258,8 @@ class PrunedEncoderTest {
             assertNull(on.lastStats());
             on.encodeSelect(p, b, -1f, 4, null, 0);
             assertNull(on.lastStats(), "negative beta: the bound does not apply");
+            on.encodeSelect(p, b, 1f, 4, null, 0);
+            assertNull(on.lastStats(), "d = 16 < MIN_DEPTH: the shipped encoder does not prune");
         }
     }
 
