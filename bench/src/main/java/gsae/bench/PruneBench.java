@@ -107,7 +107,7 @@ public class PruneBench {
     public void tearDown() {
         PruneStats s = ((FastOps) backend.ops()).lastPruneStats();
         if (s != null)
-            System.out.printf("prune-stats data=%s beta=%s survivors=%.4f work=%.4f fullRows=%d denseRows=%d of %d%n", data, beta, s.survivorFraction(), s.workFraction(), s.fullRows(), s.denseRows(), s.rows());
+            System.out.printf("prune-stats data=%s beta=%s survivors=%.4f work=%.4f exact=%.4f fullRows=%d denseRows=%d of %d%n", data, beta, s.survivorFraction(), s.workFraction(), s.exact() / ((double) s.rows() * s.latents()), s.fullRows(), s.denseRows(), s.rows());
         training.close();
         backend.close();
     }

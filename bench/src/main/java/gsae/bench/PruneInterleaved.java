@@ -20,7 +20,9 @@ import java.util.List;
  * its time relative to the β = 0 step of the same round. Variants: β = 1 pruned, unpruned; β = 0;
  * β = 0.1 pruned, unpruned. Prints one line per round ("round …") and a summary per data set.
  *
- * <pre>java --add-modules jdk.incubator.vector -cp bench/target/benchmarks.jar gsae.bench.PruneInterleaved ROUNDS [CHECKPOINT SHARDS]</pre>
+ * <pre>java --add-modules jdk.incubator.vector -cp bench/target/benchmarks.jar gsae.bench.PruneInterleaved ROUNDS [CHECKPOINT SHARDS]
+ * java … gsae.bench.PruneInterleaved ROUNDS [random] [LABEL CHECKPOINT SHARDS]…</pre>
+ * The second form runs the random data only when "random" is given, then each labelled checkpoint on its shards.
  */
 public final class PruneInterleaved {
 
@@ -33,14 +35,15 @@ public final class PruneInterleaved {
     public static void main(String[] args) {
         int rounds = Integer.parseInt(args[0]), n = 2048;
         BenchData random = BenchData.of("512x8192x32x" + n, 1f, 1);
-        run("random", random.cfg(), TrainState.fresh(random.params()), random.batch(), rounds);
-        if (args.length == 3) {
-            Checkpoint c = Checkpoint.load(Path.of(args[1]));
+        if (args.length == 1 || args[1].equals("random")) run("random", random.cfg(), TrainState.fresh(random.params()), random.batch(), rounds);
+        if (args.length == 3) args = new String[] {args[0], "trained", args[1], args[2]}; // the first form
+        for (int a = args.length % 3 == 1 ? 1 : 2; a + 2 < args.length; a += 3) {
+            Checkpoint c = Checkpoint.load(Path.of(args[a + 1]));
             int d = c.sae().d();
-            try (ShardDataset source = ShardDataset.open(List.of(Path.of(args[2])), 1, false, false)) {
+            try (ShardDataset source = ShardDataset.open(List.of(Path.of(args[a + 2])), 1, false, false)) {
                 float[] x = new float[n * d], g = new float[n * d];
                 source.next(x, g, n);
-                run("trained", c.sae(), c.state(), c.scales().apply(x, g, n, d), rounds);
+                run(args[a], c.sae(), c.state(), c.scales().apply(x, g, n, d), rounds);
             }
         }
     }

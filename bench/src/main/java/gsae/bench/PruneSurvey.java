@@ -15,8 +15,9 @@ import java.util.List;
 /**
  * How much the exact pruning of issue #14 can skip, without timing: for a fresh SAE on random data
  * (as {@link PruneBench}) and, given CHECKPOINT and SHARDS, a trained one on 2048 tokens of its data,
- * prints per β the fraction of (token, latent) pairs that survive and of (token, latent-vector)
- * products computed, and how loose Cauchy–Schwarz is: max_i |g·W_dec[i]| / ‖g‖ over sampled tokens.
+ * prints per β the fraction of (token, latent) pairs that survive and the sampled pass's dot products
+ * against the N·M of the full projection ({@link PruneStats#workFraction}; 0 where every block went dense),
+ * and how loose Cauchy–Schwarz is: max_i |g·W_dec[i]| / ‖g‖ over sampled tokens.
  *
  * <pre>java --add-modules jdk.incubator.vector -cp bench/target/benchmarks.jar gsae.bench.PruneSurvey [CHECKPOINT SHARDS]</pre>
  */

@@ -102,6 +102,16 @@ final class Candidates {
         }
     }
 
+    /** The row's k-th largest z, τ (valid after {@link #finish}; −∞ below k offers). */
+    float tau(int row) {
+        return byZ.threshold(row);
+    }
+
+    /** The row's k_aux-th largest dead z, τ_aux; +∞ without AuxK. */
+    float tauDead(int row) {
+        return deadByZ == null ? Float.POSITIVE_INFINITY : deadByZ.threshold(row);
+    }
+
     /**
      * Applies the row's final thresholds τ (k-th largest z) and τ_aux to its marks. A row with τ ≤ 0
      * (fewer than k positive z) or τ_aux ≤ 0 becomes {@link #full}; a full row has every real latent marked.

@@ -25,11 +25,13 @@ import static gsae.cpu.MicroKernel.WIDTH;
  * number of workers: its dot products are fixed FMA chains and its latents arrive in ascending order.
  *
  * <p>β &gt; 0 is pruned exactly unless built with prune = false (issue #14): a block first runs the
- * x-side tiles alone through {@link Candidates}, which keeps them and marks the lanes that
- * {@link ScoreBound}'s bound cannot rule out, then {@link SparseScores} computes s only for marked
- * (row, latent-vector) pairs; a block whose marks cover more than {@link #DENSE_BLOCK} of its vectors
- * runs the g-side tiles in full instead ({@link #scoreDense}). Either way the heaps are offered a
- * superset of the k best with bit-identical scores, so the selection is the unpruned one, bit for bit.
+ * x-side tiles alone through {@link Candidates}, which keeps them and marks the (row, latent) pairs that
+ * {@link ScoreBound}'s bound cannot rule out; then {@link PairScores} computes s for the marked pairs
+ * of the rows the bound serves, so the work follows the pairs (a dot product along d each, then an
+ * exact FMA chain for the few that can still win), and {@link SparseScores} scores every latent of the
+ * rows it cannot serve. A block whose marked pairs exceed {@link #DENSE_BLOCK} of its pairs runs the
+ * g-side tiles in full instead ({@link #scoreDense}). Either way the heaps are offered a superset of
+ * the k best with bit-identical scores, so the selection is the unpruned one, bit for bit.
  * One instance serves one caller at a time: it repacks its panels in place on every call.
  */
 public final class FusedEncoder {
@@ -37,11 +39,22 @@ public final class FusedEncoder {
     /** Row tiles per task: 96 rows of x (and g) at d = 512 are 192 KiB (384 KiB), inside a 1 MiB L2. */
     static final int BLOCK_TILES = 16;
 
-    /** A block whose marked (row, vector) pairs exceed this fraction is scored in full: the sampled product would not pay. */
-    static final double DENSE_BLOCK = 0.2;
+    /**
+     * A block whose marked (row, latent) pairs exceed this fraction is scored in full: the sampled pass would not
+     * pay. Measured on 2 Zen 4 cores (bench/results/prune2-2026-12-03.md), the encode stage with the sampled pass
+     * beat the dense one at 1.4–1.7 % survivors (d = 512) and lost at 6.6–9.2 % (and at 1.3 % at d = 256).
+     */
+    static final double DENSE_BLOCK = 0.02;
 
     /**
-     * When a pruned call finds that pruning would not pay (its marks cover more than the block threshold
+     * Shallowest d the shipped encoder prunes at: the sampled pass's per-row costs scale with M, the product
+     * it saves with M·d. Measured at 1.3–1.7 % survivors: faster than unpruned at d = 512, slower at d = 256
+     * (bench/results/prune2-2026-12-03.md) and 2.3× slower at d = 64, M = 1,024 (a `gsae bench` check).
+     */
+    static final int MIN_DEPTH = 512;
+
+    /**
+     * When a pruned call finds that pruning would not pay (its marked pairs exceed the block threshold
      * overall), the next PROBE_EVERY − 1 calls with β &gt; 0 skip the first pass and run unpruned, then one
      * probes again: consecutive training steps see similar data. Only speed depends on this, never the result.
      */
@@ -50,6 +63,7 @@ public final class FusedEncoder {
     private final Workers workers;
     private final boolean prune;
     private final double denseBlock;
+    private final int minDepth;
     private int skipCalls;
     /**
      * Whether the next pruned call keeps the whole x-side block, so that a block scored densely copies it:
@@ -70,14 +84,22 @@ public final class FusedEncoder {
 
     /** With {@code prune} false, β > 0 always computes the full gradient projection (for benchmarks). */
     public FusedEncoder(Workers workers, boolean prune) {
-        this(workers, prune, DENSE_BLOCK);
+        this(workers, prune, DENSE_BLOCK, MIN_DEPTH);
     }
 
-    /** As {@link #FusedEncoder(Workers, boolean)} with another block threshold (tests: 0 = every block dense, 1 = none). */
+    /**
+     * As {@link #FusedEncoder(Workers, boolean)} with another block threshold (tests: 0 = every block dense,
+     * 1 = none) and pruning at any d.
+     */
     FusedEncoder(Workers workers, boolean prune, double denseBlock) {
+        this(workers, prune, denseBlock, 0);
+    }
+
+    private FusedEncoder(Workers workers, boolean prune, double denseBlock, int minDepth) {
         this.workers = workers;
         this.prune = prune;
         this.denseBlock = denseBlock;
+        this.minDepth = minDepth;
     }
 
     /** Same contract as {@link gsae.ops.Ops#encodeSelect}. */
@@ -91,13 +113,13 @@ public final class FusedEncoder {
         Inputs in = new Inputs(PaddedRows.centred(b.x(), p.bDec(), n, d), enc,
                 beta == 0f ? null : PaddedRows.copyOf(b.g(), n, d),
                 beta == 0f ? null : (decPanels = PackedPanels.ofRows(workers, p.wDec(), m, d, decPanels)),
-                beta, Arrays.copyOf(p.bEnc(), padded), latent,
+                p.wDec(), m, beta, Arrays.copyOf(p.bEnc(), padded), latent,
                 kAux > 0 ? Arrays.copyOf(dead, padded) : new boolean[padded]);
 
         Selection top = Selection.empty(n, k);
         Selection aux = kAux > 0 ? Selection.empty(n, kAux) : null;
         int blocks = (in.x.tiles() + BLOCK_TILES - 1) / BLOCK_TILES;
-        boolean pruning = prune && ScoreBound.applies(beta, d);
+        boolean pruning = prune && d >= minDepth && ScoreBound.applies(beta, d);
         if (!pruning) lastStats = null;
         if (!pruning || skipCalls > 0) {
             if (pruning) skipCalls--;
@@ -106,11 +128,12 @@ public final class FusedEncoder {
         }
         ScoreBound bound = ScoreBound.of(workers, p.wDec(), m, b.g(), n, d, beta, enc.count);
         long[] full = new long[blocks], dense = new long[blocks], marked = new long[blocks], products = new long[blocks];
+        long[] exact = new long[blocks];
         boolean storeAll = this.storeAll;
-        workers.forEach(blocks, block -> pruneBlock(in, bound, storeAll, block, top, aux, full, dense, marked, products));
-        PruneStats stats = new PruneStats(n, m, padded / LANES, LongStream.of(full).sum(), LongStream.of(dense).sum(),
-                LongStream.of(marked).sum(), LongStream.of(products).sum());
-        boolean pays = stats.workFraction() <= denseBlock;
+        workers.forEach(blocks, block -> pruneBlock(in, bound, storeAll, block, top, aux, full, dense, marked, products, exact));
+        PruneStats stats = new PruneStats(n, m, LongStream.of(full).sum(), LongStream.of(dense).sum(),
+                LongStream.of(marked).sum(), LongStream.of(products).sum(), LongStream.of(exact).sum());
+        boolean pays = stats.survivorFraction() <= denseBlock;
         if (!pays) skipCalls = PROBE_EVERY - 1;
         this.storeAll = !pays;
         lastStats = stats;
@@ -132,11 +155,13 @@ public final class FusedEncoder {
      * @param enc    W_enc as panels
      * @param g      g, padded rows; null when β = 0   [N, d]
      * @param dec    W_dec as panels; null when β = 0
+     * @param wDec   W_dec as rows (the pruned path's pairs)   [M, d]
+     * @param m      M
      * @param bias   b_enc, zero-padded             [panels·WIDTH]
      * @param latent true for real latents (i < M)  [panels·WIDTH]
      * @param dead   dead flags, all false without AuxK   [panels·WIDTH]
      */
-    private record Inputs(PaddedRows x, PackedPanels enc, PaddedRows g, PackedPanels dec,
+    private record Inputs(PaddedRows x, PackedPanels enc, PaddedRows g, PackedPanels dec, float[] wDec, int m,
                           float beta, float[] bias, boolean[] latent, boolean[] dead) {}
 
     /** Rows of tiles block·BLOCK_TILES … (block + 1)·BLOCK_TILES − 1 against every panel. */
@@ -162,12 +187,13 @@ public final class FusedEncoder {
     }
 
     /**
-     * The pruned path for one block: the x-side tiles feed {@link Candidates}, then {@link SparseScores}
-     * scores the marked lanes, or {@link #scoreDense} every lane where that would not pay; counts full rows,
-     * rows scored densely, marked pairs and marked (row, vector) pairs into the block's slots.
+     * The pruned path for one block: the x-side tiles feed {@link Candidates}, then {@link PairScores} and
+     * {@link SparseScores} score the marked pairs, or {@link #scoreDense} every pair where that would not pay;
+     * counts full rows, rows scored densely, marked pairs, the sampled pass's dot products and its exact
+     * recomputations into the block's slots.
      */
     private void pruneBlock(Inputs in, ScoreBound bound, boolean storeAll, int block, Selection top, Selection aux,
-                            long[] full, long[] dense, long[] marked, long[] products) {
+                            long[] full, long[] dense, long[] marked, long[] products, long[] exact) {
         int n = in.x.rows, d = in.x.depth, padded = in.bias.length;
         int firstTile = block * BLOCK_TILES, endTile = Math.min(in.x.tiles(), firstTile + BLOCK_TILES);
         int row0 = firstTile * ROWS, rows = Math.min(n, endTile * ROWS) - row0;
@@ -186,17 +212,18 @@ public final class FusedEncoder {
         RowTopK bestDead = aux != null ? new RowTopK(rows, aux.k()) : null;
         for (int r = 0; r < rows; r++) {
             if (c.full[r]) full[block]++;
-            for (int v = 0; v < c.vectors; v++) {
-                long marks = c.mask[r * c.vectors + v];
-                marked[block] += Long.bitCount(marks);
-                if (marks != 0L) products[block]++;
-            }
+            for (int v = 0; v < c.vectors; v++) marked[block] += Long.bitCount(c.mask[r * c.vectors + v]);
         }
-        if (products[block] > denseBlock * rows * c.vectors || c.incomplete) {
+        if (marked[block] > denseBlock * rows * padded || c.incomplete) {
             scoreDense(in, c, firstTile, endTile, best, bestDead);
             dense[block] = rows;
         } else {
-            new SparseScores().score(c, rows, row0, in.g, in.dec, new TileSelector(in.beta, in.bias, in.latent, in.dead), best, bestDead);
+            TileSelector selector = new TileSelector(in.beta, in.bias, in.latent, in.dead);
+            SparseScores.scoreFullRows(c, rows, row0, in.g, in.dec, selector, best, bestDead);
+            PairScores pairs = new PairScores();
+            pairs.score(c, rows, row0, in.g, in.wDec, bound, in.beta, scratch.sHat, selector, best, bestDead);
+            products[block] = full[block] * in.m + pairs.approximated;
+            exact[block] = pairs.exact;
         }
         for (int r = 0; r < rows; r++) {
             best.write(r, top, row0 + r);
@@ -230,11 +257,14 @@ public final class FusedEncoder {
 
     /** A worker's x-side block and mark arrays for {@link Candidates}, grown when a call needs more. */
     private static final class Scratch {
-        float[] acc = new float[0];
+        float[] acc = new float[0], sHat = new float[0];
         long[] mask = new long[0];
 
         Scratch fit(int accLength, int maskLength) {
-            if (acc.length < accLength) acc = new float[accLength];
+            if (acc.length < accLength) {
+                acc = new float[accLength];
+                sHat = new float[accLength];
+            }
             if (mask.length < maskLength) mask = new long[maskLength];
             return this;
         }

@@ -30,6 +30,11 @@ final class RowTopK {
         Arrays.fill(threshold, Float.NEGATIVE_INFINITY);
     }
 
+    /** Candidates kept per row. */
+    int k() {
+        return k;
+    }
+
     /** A candidate whose score is below this can never be kept in the row. */
     float threshold(int row) {
         return threshold[row];

@@ -35,10 +35,16 @@ final class ScoreBound {
     final float[] norm;
     /** A_r ≥ β‖g_r‖(1 + (d + 16)·2⁻²²), or NaN where the row is to be scored in full.   [N] */
     final float[] growth;
+    /**
+     * E_r ≥ ‖g_r‖·(d + 16)·2⁻²², which exceeds 2γ_d‖g_r‖: two sums of the d products g_j·w_j, each
+     * term through at most d roundings, differ by at most E_r·‖w‖ (plus an underflow term) ({@link PairScores}).   [N]
+     */
+    final float[] error;
 
-    private ScoreBound(float[] norm, float[] growth) {
+    private ScoreBound(float[] norm, float[] growth, float[] error) {
         this.norm = norm;
         this.growth = growth;
+        this.error = error;
     }
 
     /** True when β is one the bound is written for: 0 &lt; β ≤ 10⁶ and d &lt; 2²⁰. */
@@ -56,12 +62,14 @@ final class ScoreBound {
         float maxNorm = 0f;
         for (int i = 0; i < m; i++) maxNorm = Math.max(maxNorm, norm[i]);
         double inflate = 1 + (d + 16) * 0x1p-22;
-        float[] growth = new float[n];
+        float[] growth = new float[n], error = new float[n];
         for (int r = 0; r < n; r++) {
-            float a = roundUp(beta * length(g, r * d, d) * inflate);
+            double length = length(g, r * d, d);
+            float a = roundUp(beta * length * inflate);
             growth[r] = a * maxNorm <= MAX_GROWTH ? a : Float.NaN; // NaN also for a non-finite g
+            error[r] = roundUp(length * (d + 16) * 0x1p-22);
         }
-        return new ScoreBound(norm, growth);
+        return new ScoreBound(norm, growth, error);
     }
 
     private static double length(float[] a, int off, int d) {

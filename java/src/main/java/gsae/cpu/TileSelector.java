@@ -57,7 +57,7 @@ final class TileSelector {
      * Offers one vector of latents latent0 … latent0 + LANES − 1 of one row: score = fma(β·z, s, z);
      * the lanes in {@code allowed} whose score reaches the row's threshold go to top, and the dead ones
      * among them to aux (when not null). The one place a score is formed, so the pruned path
-     * ({@link SparseScores}) and the unpruned one select bit-identically.
+     * ({@link SparseScores}, {@link PairScores}) and the unpruned one select bit-identically.
      *
      * @param allowed lane bit mask of the latents that may be offered (lane i is bit i)
      */

@@ -26,7 +26,7 @@ class StepBenchTest {
 
     @Test
     void stepsAreTimedAndTheFusedPathReportsItsPruning() {
-        StepBench.Shape shape = new StepBench.Shape(16, 64, 4, 0.5f, 32);
+        StepBench.Shape shape = new StepBench.Shape(512, 64, 4, 0.5f, 32); // d = 512: the fused path prunes from d = 512 on
         try (StepBench reference = StepBench.open(shape, SaeBackend.REFERENCE, false, 1, 3, QUIET)) {
             assertTrue(reference.step() > 0);
             assertEquals("reference", reference.backendName());

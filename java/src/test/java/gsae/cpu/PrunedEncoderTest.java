@@ -88,12 +88,13 @@ class PrunedEncoderTest {
         Batch b = EncodeCheck.batch(4, n, d);
         for (int i = 0; i < n * d; i++) b.g()[i] *= 0.02f; // ‖g‖ ≈ 0.06: score within 6 % of z
         try (Workers workers = new Workers(2)) {
-            FusedEncoder encoder = new FusedEncoder(workers);
+            FusedEncoder encoder = new FusedEncoder(workers, true, FusedEncoder.DENSE_BLOCK); // as shipped, at any d
             Encoded pruned = encoder.encodeSelect(p, b, 1f, k, null, 0);
             PruneStats stats = encoder.lastStats();
             assertEquals(0, stats.fullRows(), stats.toString());
             assertEquals(0, stats.denseRows(), "little to score: every block takes the sparse pass, " + stats);
             assertTrue(stats.survivorFraction() < 0.05, "expected under 5 % of pairs scored, got " + stats);
+            assertTrue(stats.exact() < 2L * n * k, "the pairs' approximate pass leaves about k per row to recompute, " + stats);
             assertSame(new FusedEncoder(workers, false).encodeSelect(p, b, 1f, k, null, 0).top(), pruned.top(), "top");
         }
     }
@@ -136,6 +137,92 @@ class PrunedEncoderTest {
     }
 
     /**
+     * Scores decided in their last bits: every latent has the same z, every decoder row is a shuffle of
+     * one Gaussian vector (every other row a copy of the one before: exact ties), and g is constant
+     * along d with β‖g‖ in [4, 7], so every g·W_dec[i] is the same real number and the k-th best score
+     * is decided by how the engine's FMA chain rounds each shuffle, which the pairs' approximate pass
+     * (summed in another order) does not reproduce; the recomputed scores must be the unpruned path's,
+     * ties to the lower index.
+     */
+    @ParameterizedTest(name = "d={0} beta={1}")
+    @CsvSource({"3, 1", "64, 0.5", "77, 4", "512, 1", "512, 16", "256, 0.5"})
+    void nearTiesAreDecidedByTheExactChain(int d, float beta) {
+        int n = 13, m = 300, k = 5;
+        SplittableRandom rng = new SplittableRandom(d);
+        float[] base = new float[d];
+        double norm = 0;
+        for (int j = 0; j < d; j++) norm += (base[j] = (float) Params.gaussian(rng)) * base[j];
+        for (int j = 0; j < d; j++) base[j] /= (float) Math.sqrt(norm);
+        Params p = Params.zeros(d, m);
+        for (int i = 0; i < m; i++) {
+            p.wEnc()[i * d] = 1f;
+            if (i % 2 == 1) {
+                System.arraycopy(p.wDec(), (i - 1) * d, p.wDec(), i * d, d);
+                continue;
+            }
+            float[] shuffled = base.clone();
+            for (int j = d - 1; j > 0; j--) {
+                int o = rng.nextInt(j + 1);
+                float t = shuffled[j];
+                shuffled[j] = shuffled[o];
+                shuffled[o] = t;
+            }
+            System.arraycopy(shuffled, 0, p.wDec(), i * d, d);
+        }
+        float[] x = new float[n * d], g = new float[n * d];
+        for (int r = 0; r < n; r++) {
+            x[r * d] = 0.5f + r;
+            Arrays.fill(g, r * d, (r + 1) * d, (4 + 0.25f * r) / beta / (float) Math.sqrt(d)); // β‖g‖ in [4, 7]
+        }
+        Batch b = new Batch(n, d, x, g);
+        boolean[] dead = EncodeCheck.dead(d + 1, m, 0.4);
+        try (Workers workers = new Workers(2)) {
+            Encoded want = new FusedEncoder(workers, false).encodeSelect(p, b, beta, k, dead, 3);
+            FusedEncoder encoder = new FusedEncoder(workers, true, 1); // the sampled pass, whatever the marks cover
+            Encoded got = encoder.encodeSelect(p, b, beta, k, dead, 3);
+            PruneStats stats = encoder.lastStats();
+            assertEquals(0, stats.denseRows(), stats.toString());
+            assertTrue(stats.fullRows() < n, "some rows are pruned, " + stats);
+            assertTrue(stats.exact() > (n - stats.fullRows()) * (long) k, "near ties: more than k recomputed per pruned row, " + stats);
+            assertSame(want.top(), got.top(), "top");
+            assertSame(want.aux(), got.aux(), "aux");
+        }
+    }
+
+    /**
+     * The approximate pass's error margin is needed: g is constant (c per element) and W_dec[i] =
+     * (L, a_i, …, a_i, −L) with c·a_i below half an ulp of c·L. The engine's chain starts at c·L, so it
+     * loses every a_i term and ends at the same s̃ for every latent (all scores tie at z: latents 0 … k − 1
+     * win), while the pairs' pass, summing in 64 interleaved accumulators, keeps most of them: its ŝ grows
+     * with a_i, latent 0's by more than the bound's 2⁻²⁰ slacks less than the best. With the margin
+     * e set to 0, the winners' upper bounds fall below the k-th largest lower bound and the selection differs.
+     */
+    @Test
+    void approximationMarginKeepsWinnersTheChainRoundsDifferently() {
+        int n = 4, d = 1024, m = 100, k = 5;
+        float c = 0.707f, l = 0.75f, beta = 0.3f; // β‖g‖·‖W_dec[i]‖ ≈ 0.3 · 22.6 · 1.06 ≈ 7.2 ≤ 8: the rows are pruned
+        Params p = Params.zeros(d, m);
+        for (int i = 0; i < m; i++) {
+            p.wEnc()[i * d] = 1f;
+            Arrays.fill(p.wDec(), i * d + 1, (i + 1) * d - 1, (i % 50 + 1) * 4e-10f);
+            p.wDec()[i * d] = l;
+            p.wDec()[(i + 1) * d - 1] = -l;
+        }
+        float[] x = new float[n * d], g = new float[n * d];
+        Arrays.fill(g, c);
+        for (int r = 0; r < n; r++) x[r * d] = 1f;
+        Batch b = new Batch(n, d, x, g);
+        try (Workers workers = new Workers(1)) {
+            Encoded want = new FusedEncoder(workers, false).encodeSelect(p, b, beta, k, null, 0);
+            FusedEncoder encoder = new FusedEncoder(workers, true, 1);
+            Encoded got = encoder.encodeSelect(p, b, beta, k, null, 0);
+            assertEquals(0, encoder.lastStats().fullRows(), encoder.lastStats().toString());
+            assertArrayEquals(new int[]{0, 1, 2, 3, 4}, Arrays.copyOf(want.top().indices(), k), "the chain ties every score");
+            assertSame(want.top(), got.top(), "top");
+        }
+    }
+
+    /**
      * Where pruning does not pay (‖g‖ ≈ 3 at d = 16: every vector marked), a reused encoder probes once, runs the
      * next PROBE_EVERY − 1 calls unpruned, then probes again; its selections stay those of the unpruned path.
      */
@@ -144,7 +231,7 @@ class PrunedEncoderTest {
         Params p = EncodeCheck.params(12, 16, 256);
         Batch b = EncodeCheck.batch(13, 40, 16);
         try (Workers workers = new Workers(1)) {
-            FusedEncoder reused = new FusedEncoder(workers);
+            FusedEncoder reused = new FusedEncoder(workers, true, FusedEncoder.DENSE_BLOCK);
             Selection want = new FusedEncoder(workers, false).encodeSelect(p, b, 1f, 4, null, 0).top();
             PruneStats first = null;
             for (int call = 0; call <= FusedEncoder.PROBE_EVERY; call++) {
@@ -154,7 +241,7 @@ class PrunedEncoderTest {
                 else if (call < FusedEncoder.PROBE_EVERY) assertTrue(stats == first, "call " + call + " skipped pruning");
                 else assertTrue(stats != first, "call " + call + " probed again");
             }
-            assertTrue(first.workFraction() > FusedEncoder.DENSE_BLOCK, "the case must be one where pruning does not pay: " + first);
+            assertTrue(first.survivorFraction() > FusedEncoder.DENSE_BLOCK, "the case must be one where pruning does not pay: " + first);
         }
     }
 
@@ -171,6 +258,8 @@ class PrunedEncoderTest {
             assertNull(on.lastStats());
             on.encodeSelect(p, b, -1f, 4, null, 0);
             assertNull(on.lastStats(), "negative beta: the bound does not apply");
+            on.encodeSelect(p, b, 1f, 4, null, 0);
+            assertNull(on.lastStats(), "d = 16 < MIN_DEPTH: the shipped encoder does not prune");
         }
     }
 

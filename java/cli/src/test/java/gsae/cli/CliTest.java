@@ -140,7 +140,8 @@ class CliTest {
     /** The fused CPU path reports what pruning did; --no-prune turns it off and needs that path (issue #14). */
     @Test
     void benchPruningCanBeTurnedOff() {
-        String[] shape = {"--d", "8", "--latents", "64", "--k", "2", "--batch", "16", "--steps", "2", "--warmup-steps", "0", "--threads", "1", "--beta", "1"};
+        // d = 512: the fused path prunes from d = 512 on
+        String[] shape = {"--d", "512", "--latents", "64", "--k", "2", "--batch", "16", "--steps", "2", "--warmup-steps", "0", "--threads", "1", "--beta", "1"};
         Run pruned = gsae(concat(new String[]{"bench", "--backend", "cpu"}, shape));
         assertEquals(0, pruned.code(), pruned.err());
         assertTrue(pruned.out().contains("pruning: "), pruned.out());
