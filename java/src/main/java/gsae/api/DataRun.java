@@ -1,6 +1,8 @@
 package gsae.api;
 
 import gsae.config.LrDecay;
+import gsae.config.ParallelMode;
+import gsae.config.Parallelism;
 import gsae.config.SaeConfig;
 import gsae.config.Sizes;
 import gsae.config.TrainConfig;
@@ -109,6 +111,8 @@ public final class DataRun implements AutoCloseable {
     private final Options options;
     private final BatchSource source;
     private final int threads;
+    private final Parallelism parallel;
+    private final Group group;
     private Checkpoint start;
     private int probeEvery;
     private long probeTokens;
@@ -116,7 +120,10 @@ public final class DataRun implements AutoCloseable {
     private long probeStream;
     private String probeKey;
 
-    private DataRun(Path out, RunLock lock, DataRecord data, Options options, Checkpoint start, BatchSource source, int threads) {
+    private DataRun(Path out, RunLock lock, DataRecord data, Options options, Checkpoint start, BatchSource source, int threads,
+                    Parallelism parallel, Group group) {
+        this.parallel = parallel;
+        this.group = group;
         this.out = out;
         this.lock = lock;
         this.data = data;
@@ -136,9 +143,23 @@ public final class DataRun implements AutoCloseable {
      */
     public static DataRun open(Path out, Options o, boolean resume, boolean force, List<Path> shards, boolean skipNonfinite,
                                DataSources sources, PrintStream log) {
-        RunLock lock = RunLock.acquire(out);
+        return open(out, o, resume, force, shards, skipNonfinite, sources, log, Parallel.NONE, Group.single());
+    }
+
+    /**
+     * {@link #open(Path, Options, boolean, boolean, List, boolean, DataSources, PrintStream)} on one
+     * rank of a run spread over {@code group} as {@code mode}; every rank opens it alike. Rank 0
+     * takes the folder's lock and writes the run's files; every rank reads the data (and on resume
+     * the checkpoint, so {@code out} must be a folder all ranks see). A resumed run must be spread
+     * as the run that wrote the checkpoint. The group stays the caller's to close.
+     */
+    public static DataRun open(Path out, Options o, boolean resume, boolean force, List<Path> shards, boolean skipNonfinite,
+                               DataSources sources, PrintStream log, Parallel mode, Group group) {
+        Parallelism parallel = parallelism(mode, group);
+        RunLock lock = group.rank() == 0 ? RunLock.acquire(out) : null;
         try {
             Checkpoint start = resume ? ResumeCheck.load(out.resolve(CHECKPOINT), o) : null;
+            if (resume) ResumeCheck.sameParallel(start, parallel);
             if (!resume) refuseToReplace(out, force);
             DataRecord data = dataRecord(shards, start);
             if (resume) ResumeCheck.sameData(start, data);
@@ -146,11 +167,20 @@ public final class DataRun implements AutoCloseable {
             long seed = resume ? start.train().seed() : or(o.seed(), 1L);
             int threads = resume ? start.train().threads() : or(o.threads(), Runtime.getRuntime().availableProcessors());
             BatchSource source = shards == null ? sources.teacher(seed) : sources.shards(shards, seed, skipNonfinite);
-            return new DataRun(out, lock, data, o, start, source, threads);
+            return new DataRun(out, lock, data, o, start, source, threads, parallel, group);
         } catch (RuntimeException | Error e) {
-            lock.close();
+            if (lock != null) lock.close();
             throw e;
         }
+    }
+
+    /** The mode over the group's ranks; one process needs no mode, several need one. */
+    private static Parallelism parallelism(Parallel mode, Group group) {
+        if (mode == null) throw new IllegalArgumentException("parallel mode is null (Parallel.NONE for one process)");
+        if (group == null) throw new IllegalArgumentException("group is null (Group.single() for one process)");
+        if (mode == Parallel.NONE && group.size() > 1)
+            throw new UserError("this process is one of " + group.size() + " ranks, but --parallel is none: add --parallel data (or latents)");
+        return new Parallelism(ParallelMode.valueOf(mode.name()), group.size());
     }
 
     /**
@@ -161,7 +191,7 @@ public final class DataRun implements AutoCloseable {
     public static DataRun onTeacher(Path out, Options o) {
         long seed = or(o.seed(), 1L);
         return new DataRun(out, null, DataRecord.teacher(), o, null, DataSources.standard().teacher(seed), or(o.threads(),
-                Runtime.getRuntime().availableProcessors()));
+                Runtime.getRuntime().availableProcessors()), Parallelism.SINGLE, Group.single());
     }
 
     /** CPU worker threads the run uses: the options', or on resume the checkpoint's unless given. */
@@ -194,7 +224,7 @@ public final class DataRun implements AutoCloseable {
     public Outcome train(Engine engine, LongConsumer needs, Listener listener) {
         if (start != null) needs.accept(MemoryNeed.trainingBytes(start.sae(), start.train().batch()));
         else start = fresh(needs);
-        Trainer trainer = new Trainer(engine.backend(), source, out);
+        Trainer trainer = new Trainer(engine.backend(), source, out).parallel(parallel.mode(), group.collectives());
         if (probeEvery > 0) {
             SaeConfig sae = start.sae();
             Teacher teacher = Teacher.standard(start.train().seed());
@@ -257,7 +287,9 @@ public final class DataRun implements AutoCloseable {
                 o.warmup() != null ? o.warmup() : TrainDefaults.warmupSteps(steps), LrDecay.valueOf(or(o.decay(), Decay.NONE).name()),
                 or(o.seed(), 1L), or(o.checkpointEvery(), 1000), threads, or(o.scaleActs(), false), TrainDefaults.SCALE_TOKENS));
         needs.accept(MemoryNeed.trainingBytes(sae, batch));
-        return Initializer.fresh(sae, train, source, data);
+        if (parallel.mode() == ParallelMode.DATA && batch < parallel.ranks())
+            throw new UserError("--batch " + batch + " is smaller than the " + parallel.ranks() + " ranks of --parallel data: every rank needs a token");
+        return Initializer.fresh(sae, train, source, data, group.collectives());
     }
 
     /** A fresh run would delete the checkpoints in {@code out} on its first save: only with {@code force}. */

@@ -1,6 +1,8 @@
 package gsae.api;
 
 import gsae.config.LrDecay;
+import gsae.config.ParallelMode;
+import gsae.config.Parallelism;
 import gsae.config.SaeConfig;
 import gsae.config.TrainConfig;
 import gsae.config.UserError;
@@ -46,7 +48,24 @@ final class ResumeCheck {
         int every = o.checkpointEvery() != null ? o.checkpointEvery() : t.checkpointEvery();
         TrainConfig run = new TrainConfig(steps, t.batch(), t.lr(), t.warmupSteps(), t.decay(), t.seed(), every, threads,
                 t.scaleActs(), t.scaleTokens());
-        return new Checkpoint(s, run, c.scales(), c.state(), c.dataPosition(), c.data());
+        return new Checkpoint(s, run, c.scales(), c.state(), c.dataPosition(), c.data(), c.parallel());
+    }
+
+    /**
+     * A run resumes spread as it was written: data-parallel sums depend on the slices, so the same
+     * mode over the same number of ranks continues it exactly. ls: latent-sharded checkpoints load
+     * into any P (issue #15), so this check is for the other modes.
+     */
+    static void sameParallel(Checkpoint c, Parallelism now) {
+        Parallelism was = c.parallel();
+        if (!was.equals(now))
+            throw new UserError("--resume: the checkpoint was written by a run " + was.describe() + ", but this run is " + now.describe()
+                    + "; resume it " + how(was));
+    }
+
+    private static String how(Parallelism p) {
+        return p.mode() == ParallelMode.NONE ? "in one process without --parallel"
+                : "with mpirun -np " + p.ranks() + " … --parallel " + p.mode().name().toLowerCase(Locale.ROOT);
     }
 
     /**

@@ -1,6 +1,10 @@
 package gsae.api;
 
+import gsae.comm.Collectives;
+import gsae.comm.ReduceOp;
 import gsae.config.LrDecay;
+import gsae.config.ParallelMode;
+import gsae.config.Parallelism;
 import gsae.config.SaeConfig;
 import gsae.config.Sizes;
 import gsae.config.TrainConfig;
@@ -13,6 +17,7 @@ import gsae.ops.Scales;
 import gsae.ops.StepMetrics;
 import gsae.ops.TrainState;
 import gsae.ops.TrainingStep;
+import gsae.parallel.DataParallelStep;
 import gsae.tensor.HostTensor;
 
 import java.lang.foreign.MemorySegment;
@@ -33,6 +38,12 @@ import java.util.function.Consumer;
  * batch, and the decoder bias starts at that batch's mean (SPEC §5). One thread at a time may use a
  * trainer; {@link #sae} hands out frozen copies for inference on any thread. Close it to release the
  * backend's device memory or threads.
+ *
+ * <p>Data parallel ({@link Builder#parallel}): every rank of the group builds the same trainer and
+ * pushes its own rows of each global batch (the global batch is the ranks' rows in rank order);
+ * every rank then takes the step one process takes on the global batch and gets its metrics. The
+ * first global batch sets the scales and b_dec, rank 0's initial state is broadcast, and
+ * {@link #save} writes on rank 0 only (every rank calls it).
  */
 public final class SaeTrainer implements AutoCloseable {
 
@@ -41,6 +52,7 @@ public final class SaeTrainer implements AutoCloseable {
     private final SaeConfig cfg;
     private final Builder settings;
     private final Backend backend;
+    private final Collectives group;
     private Scales scales;
     private TrainingStep step;
     private long steps, tokens;
@@ -52,6 +64,7 @@ public final class SaeTrainer implements AutoCloseable {
         this.settings = settings;
         this.backend = backend;
         this.scales = scales;
+        this.group = settings.group.collectives();
     }
 
     /** A builder for an SAE of width {@code d} with {@code latents} latents keeping {@code k} per row. */
@@ -70,7 +83,7 @@ public final class SaeTrainer implements AutoCloseable {
     }
 
     /**
-     * One training step on {@code rows} rows.
+     * One training step on {@code rows} rows (data parallel: this rank's rows of the global batch).
      *
      * @param x activations [rows, d], row-major; read, never written
      * @param g gradients of the model's loss with respect to x [rows, d], or null (β then counts as 0)
@@ -132,9 +145,10 @@ public final class SaeTrainer implements AutoCloseable {
      */
     public Path save(Path dir) {
         requireStarted("save");
+        if (group.rank() != 0) return dir;
         TrainConfig train = new TrainConfig((int) Math.min(Integer.MAX_VALUE, steps), Math.max(2, lastRows), Float.NaN, 0, LrDecay.NONE,
                 settings.seed, 0, settings.threads, settings.estimateActScale, Math.max(1, lastRows));
-        Checkpoint.save(dir, cfg, train, scales, step.chunks(), tokens, DataRecord.described(DATA));
+        Checkpoint.save(dir, cfg, train, scales, step.chunks(), tokens, DataRecord.described(DATA), settings.parallelism());
         LOG.log(System.Logger.Level.DEBUG, "checkpoint at step {0} written to {1}", steps, dir);
         for (Consumer<Path> l : settings.onCheckpoint) l.accept(dir);
         return dir;
@@ -153,29 +167,50 @@ public final class SaeTrainer implements AutoCloseable {
         if (scales == null) scales = estimate(rows, withGradients);
         scale(this.x, scales.actScale());
         if (withGradients) scale(this.g, scales.gradScale());
-        if (allRowsEqual(rows))
+        if (!parallel() && allRowsEqual(rows)) // data parallel: the step checks the global batch's variance
             throw new IllegalArgumentException("x: all " + rows + " rows are the same, so FVU is undefined (a batch needs distinct rows)");
         Batch batch = new Batch(rows, cfg.d(), this.x, withGradients ? this.g : null);
-        if (step == null) step = backend.adopt(cfg, TrainState.fresh(Params.init(cfg.d(), cfg.latents(), settings.seed, mean(rows))));
+        if (step == null) step = open(TrainState.fresh(Params.init(cfg.d(), cfg.latents(), settings.seed, mean(rows))));
         float lr = settings.lr.at(steps + 1);
         if (!(lr > 0f) || Float.isInfinite(lr)) throw new IllegalArgumentException("learningRate: step " + (steps + 1) + " got " + lr);
         StepMetrics m = step.step(batch, lr);
         if (!Double.isFinite(m.loss()))
             throw new IllegalStateException("step " + (steps + 1) + ": the loss is " + m.loss() + " (learning rate too high, or non-finite data?)");
         steps++;
-        tokens += rows;
-        lastRows = rows;
+        int globalRows = step instanceof DataParallelStep dp ? (int) Math.min(Integer.MAX_VALUE, dp.globalRows()) : rows;
+        tokens += globalRows;
+        lastRows = globalRows;
         Metrics out = new Metrics(steps, lr, m.fvu(), m.auxk(), m.loss(), m.l0(), m.deadFraction());
         for (Consumer<Metrics> l : settings.onMetrics) l.accept(out);
         if (settings.checkpointDir != null && steps % settings.checkpointEvery == 0) save(settings.checkpointDir);
         return out;
     }
 
-    /** SPEC §6 on this batch: grad_scale = 1 / mean ‖g_n‖, act_scale = √d / mean ‖x_n‖ when asked for (else 1). */
+    private boolean parallel() {
+        return settings.parallel != Parallel.NONE;
+    }
+
+    /** The step for the mode; {@code init} is taken over (data parallel: rank 0's is broadcast). */
+    private TrainingStep open(TrainState init) {
+        return switch (settings.parallel) {
+            case NONE -> backend.adopt(cfg, init);
+            case DATA -> new DataParallelStep(cfg, backend.ops(), init, group);
+            case LATENTS -> throw new IllegalArgumentException("parallel: LATENTS is not in this build yet (issue #15)");
+        };
+    }
+
+    /** Σ over ranks of {@code v} (in place) and returns it: the global batch's sums from the ranks' rows. */
+    private double[] global(double... v) {
+        if (parallel()) group.allReduce(v, ReduceOp.SUM);
+        return v;
+    }
+
+    /** SPEC §6 on the (global) first batch: grad_scale = 1 / mean ‖g_n‖, act_scale = √d / mean ‖x_n‖ when asked for (else 1). */
     private Scales estimate(int rows, boolean withGradients) {
         if (!withGradients)
             throw new IllegalArgumentException("g: the first batch has no gradients, so grad_scale cannot be estimated: give the builder scales(…)");
-        double meanG = meanNorm(this.g, rows), meanX = meanNorm(this.x, rows);
+        double[] sums = global(sumOfNorms(this.g, rows), sumOfNorms(this.x, rows), rows);
+        double meanG = sums[0] / sums[2], meanX = sums[1] / sums[2];
         if (!(meanG > 0) || !Double.isFinite(meanG))
             throw new IllegalArgumentException("g: mean gradient norm of the first batch is " + meanG + ", so grad_scale cannot be estimated");
         if (settings.estimateActScale && (!(meanX > 0) || !Double.isFinite(meanX)))
@@ -185,7 +220,7 @@ public final class SaeTrainer implements AutoCloseable {
         return s;
     }
 
-    private double meanNorm(float[] v, int rows) {
+    private double sumOfNorms(float[] v, int rows) {
         int d = cfg.d();
         double total = 0;
         for (int r = 0; r < rows; r++) {
@@ -193,15 +228,18 @@ public final class SaeTrainer implements AutoCloseable {
             for (int j = 0; j < d; j++) ss += (double) v[r * d + j] * v[r * d + j];
             total += Math.sqrt(ss);
         }
-        return total / rows;
+        return total;
     }
 
+    /** The (global) batch's column mean: b_dec's start. */
     private float[] mean(int rows) {
         int d = cfg.d();
-        double[] sum = new double[d];
+        double[] sum = new double[d + 1];
         for (int r = 0; r < rows; r++) for (int j = 0; j < d; j++) sum[j] += x[r * d + j];
+        sum[d] = rows;
+        global(sum);
         float[] mean = new float[d];
-        for (int j = 0; j < d; j++) mean[j] = (float) (sum[j] / rows);
+        for (int j = 0; j < d; j++) mean[j] = (float) (sum[j] / sum[d]);
         return mean;
     }
 
@@ -256,6 +294,8 @@ public final class SaeTrainer implements AutoCloseable {
         private Scales scales;
         private boolean estimateActScale;
         private Path checkpointDir;
+        private Parallel parallel = Parallel.NONE;
+        private Group group = Group.single();
         private long checkpointEvery;
         private final List<Consumer<Metrics>> onMetrics = new ArrayList<>();
         private final List<Consumer<Path>> onCheckpoint = new ArrayList<>();
@@ -384,18 +424,41 @@ public final class SaeTrainer implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Trains across the ranks of {@code group} as {@code mode} (default NONE, one process):
+         * every rank builds the same trainer with its own group. DATA: each rank pushes its rows of
+         * each global batch (see the class comment). A resumed run must use the checkpoint's mode and
+         * rank count. The group stays the caller's to close.
+         */
+        public Builder parallel(Parallel mode, Group group) {
+            if (mode == null) throw new IllegalArgumentException("parallel: mode is null");
+            if (group == null) throw new IllegalArgumentException("parallel: group is null");
+            if (mode == Parallel.NONE && group.size() != 1)
+                throw new IllegalArgumentException("parallel: NONE trains in one process, but the group has " + group.size() + " ranks");
+            this.parallel = mode;
+            this.group = group;
+            return this;
+        }
+
+        Parallelism parallelism() {
+            return new Parallelism(ParallelMode.valueOf(parallel.name()), group.size());
+        }
+
         /** Opens the backend and returns the trainer; sizes too large for it are refused here, naming the option. */
         public SaeTrainer build() {
             SaeConfig cfg = resumed != null ? resumed.sae()
                     : new SaeConfig(d, latents, k, beta, auxK != null ? auxK : Math.max(1, d / 2), auxAlpha, deadTokens);
             Inputs.argument(() -> Sizes.hostArray("latents", "latents", latents, d));
             if (lr == null) lr = LearningRate.warmup(LearningRate.specPeak(latents), 1_000);
+            if (resumed != null && !resumed.parallel().equals(parallelism()))
+                throw new IllegalArgumentException("parallel: the checkpoint was written " + resumed.parallel().describe()
+                        + ", but this trainer runs " + parallelism().describe() + "; resume with the same mode and number of ranks");
             Backend b = Backends.open(backend, device, threads);
             if (resumed == null) return new SaeTrainer(cfg, this, b, scales);
             seed = resumed.train().seed();
             estimateActScale = resumed.train().scaleActs();
             SaeTrainer t = new SaeTrainer(cfg, this, b, resumed.scales());
-            t.step = b.adopt(cfg, resumed.state());
+            t.step = t.open(resumed.state());
             t.steps = resumed.step();
             t.tokens = resumed.dataPosition();
             t.lastRows = resumed.train().batch();

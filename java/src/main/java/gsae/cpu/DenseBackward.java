@@ -1,6 +1,7 @@
 package gsae.cpu;
 
 import gsae.ops.Batch;
+import gsae.ops.Denominators;
 import gsae.ops.Encoded;
 import gsae.ops.Losses;
 import gsae.ops.Params;
@@ -33,9 +34,10 @@ final class DenseBackward {
         bDec = new double[p.d()];
     }
 
-    Losses run(Encoded enc, float[] xhat, float auxAlpha, Params grads) {
+    /** @param global the denominators of a larger batch this one is a slice of, or null for this batch's own */
+    Losses run(Encoded enc, float[] xhat, float auxAlpha, Params grads, Denominators global) {
         int n = b.n(), d = p.d();
-        double denom = centredSumOfSquares(b.x(), n, d);
+        double denom = global != null ? global.fvu() : centredSumOfSquares(b.x(), n, d);
         if (denom == 0) throw new IllegalArgumentException("batch has zero variance: FVU is undefined (need ≥ 2 distinct tokens)");
         float[] e = new float[n * d], dxhat = new float[n * d];
         double sse = 0;
@@ -49,7 +51,7 @@ final class DenseBackward {
 
         double auxk = 0;
         if (enc.aux() != null) {
-            double auxDenom = centredSumOfSquares(e, n, d);
+            double auxDenom = global != null ? global.auxk() : centredSumOfSquares(e, n, d);
             float[] ehat = Gemm.ab(workers, DenseOps.dense(enc.aux(), p.m()), p.wDec(), n, p.m(), d);
             double auxSse = 0;
             float[] dehat = new float[n * d];

@@ -1,6 +1,7 @@
 package gsae.cpu;
 
 import gsae.ops.Batch;
+import gsae.ops.Denominators;
 import gsae.ops.Encoded;
 import gsae.ops.Losses;
 import gsae.ops.Ops;
@@ -92,8 +93,8 @@ public final class DenseOps implements Ops, AutoCloseable {
     }
 
     @Override
-    public Losses backward(Params p, Batch b, Encoded enc, float[] xhat, float auxAlpha, Params grads) {
-        return new DenseBackward(workers, p, b).run(enc, xhat, auxAlpha, grads);
+    public Losses backward(Params p, Batch b, Encoded enc, float[] xhat, float auxAlpha, Params grads, Denominators global) {
+        return new DenseBackward(workers, p, b).run(enc, xhat, auxAlpha, grads, global);
     }
 
     /** SPEC §5 is elementwise in O(M·d), dense in both paths: the baseline shares the fast path's update, so benchmarks compare only what differs. */

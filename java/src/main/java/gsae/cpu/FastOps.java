@@ -1,6 +1,7 @@
 package gsae.cpu;
 
 import gsae.ops.Batch;
+import gsae.ops.Denominators;
 import gsae.ops.Encoded;
 import gsae.ops.Losses;
 import gsae.ops.Ops;
@@ -52,8 +53,8 @@ public final class FastOps implements Ops, AutoCloseable {
     }
 
     @Override
-    public Losses backward(Params p, Batch b, Encoded enc, float[] xhat, float auxAlpha, Params grads) {
-        return backward.backward(p, b, enc, xhat, auxAlpha, grads);
+    public Losses backward(Params p, Batch b, Encoded enc, float[] xhat, float auxAlpha, Params grads, Denominators global) {
+        return backward.backward(p, b, enc, xhat, auxAlpha, grads, global);
     }
 
     @Override

@@ -1,6 +1,7 @@
 package gsae.cpu;
 
 import gsae.ops.Batch;
+import gsae.ops.Denominators;
 import gsae.ops.Encoded;
 import gsae.ops.Losses;
 import gsae.ops.Ops;
@@ -114,11 +115,11 @@ public final class ReferenceOps implements Ops {
     }
 
     @Override
-    public Losses backward(Params p, Batch b, Encoded enc, float[] xhatIgnored, float auxAlpha, Params grads) {
+    public Losses backward(Params p, Batch b, Encoded enc, float[] xhatIgnored, float auxAlpha, Params grads, Denominators global) {
         int n = b.n(), d = p.d();
         double[] x = new double[n * d];
         for (int i = 0; i < x.length; i++) x[i] = b.x()[i];
-        double denom = centredSumOfSquares(x, n, d);
+        double denom = global != null ? global.fvu() : centredSumOfSquares(x, n, d);
         if (denom == 0) throw new IllegalArgumentException("batch has zero variance: FVU is undefined (need ≥ 2 distinct tokens)");
 
         double[] a = activations(p, b, enc.top());
@@ -139,7 +140,7 @@ public final class ReferenceOps implements Ops {
 
         double auxk = 0;
         if (enc.aux() != null) {
-            double auxDenom = centredSumOfSquares(e, n, d);
+            double auxDenom = global != null ? global.auxk() : centredSumOfSquares(e, n, d);
             double[] aAux = activations(p, b, enc.aux());
             double[] ehat = decodeDouble(p, enc.aux(), false, aAux);
             double auxSse = 0;

@@ -1,6 +1,7 @@
 package gsae.cpu;
 
 import gsae.ops.Batch;
+import gsae.ops.Denominators;
 import gsae.ops.Encoded;
 import gsae.ops.Losses;
 import gsae.ops.Params;
@@ -34,11 +35,11 @@ final class SparseBackward {
         this.latents = new LatentGradients(workers);
     }
 
-    /** Same contract as {@link gsae.ops.Ops#backward}; uses the given x̂. */
-    Losses backward(Params p, Batch b, Encoded enc, float[] xhat, float auxAlpha, Params grads) {
+    /** Same contract as {@link gsae.ops.Ops#backward(Params, Batch, Encoded, float[], float, Params, Denominators)}; uses the given x̂. */
+    Losses backward(Params p, Batch b, Encoded enc, float[] xhat, float auxAlpha, Params grads, Denominators global) {
         int n = b.n(), d = p.d();
         grow(n, d, enc);
-        double denom = centredSumOfSquares(b.x(), n, d);
+        double denom = global != null ? global.fvu() : centredSumOfSquares(b.x(), n, d);
         if (denom == 0) throw new IllegalArgumentException("batch has zero variance: FVU is undefined (need ≥ 2 distinct tokens)");
 
         double sse = reconstructionPass(p, b, enc.top(), xhat, (float) (-2.0 / denom));
@@ -48,9 +49,7 @@ final class SparseBackward {
         double auxk = 0;
         auxPairs.clear(p.m());
         if (enc.aux() != null) {
-            double[] meanE = sumE.clone();
-            for (int j = 0; j < d; j++) meanE[j] /= n;
-            double auxDenom = centredSumOfSquares(e, n, d, meanE);
+            double auxDenom = global != null ? global.auxk() : centredSumOfSquares(e, n, d, mean(sumE, n));
             boolean active = auxDenom > 0 && auxAlpha != 0f;
             double auxSse = auxPass(p, enc.aux(), n, active ? (float) (2.0 * auxAlpha / auxDenom) : 0f);
             if (auxDenom > 0) auxk = auxSse / auxDenom;
@@ -121,9 +120,13 @@ final class SparseBackward {
 
     /** Σ_n ‖v_n − v̄‖² over the rows of v.  v: [N, d] */
     private double centredSumOfSquares(float[] v, int n, int d) {
-        double[] mean = columnSums(v, n, d);
-        for (int j = 0; j < d; j++) mean[j] /= n;
-        return centredSumOfSquares(v, n, d, mean);
+        return centredSumOfSquares(v, n, d, mean(columnSums(v, n, d), n));
+    }
+
+    private static double[] mean(double[] sum, int n) {
+        double[] mean = sum.clone();
+        for (int j = 0; j < mean.length; j++) mean[j] /= n;
+        return mean;
     }
 
     private double centredSumOfSquares(float[] v, int n, int d, double[] mean) {

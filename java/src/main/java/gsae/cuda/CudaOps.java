@@ -2,6 +2,7 @@ package gsae.cuda;
 
 import gsae.config.Sizes;
 import gsae.ops.Batch;
+import gsae.ops.Denominators;
 import gsae.ops.Encoded;
 import gsae.ops.Losses;
 import gsae.ops.Ops;
@@ -66,7 +67,7 @@ public final class CudaOps implements Ops, AutoCloseable {
     }
 
     @Override
-    public Losses backward(Params p, Batch b, Encoded enc, float[] xhat, float auxAlpha, Params grads) {
+    public Losses backward(Params p, Batch b, Encoded enc, float[] xhat, float auxAlpha, Params grads, Denominators global) {
         stages.ctx.makeCurrent();
         DeviceParams dp = params(p, "in.params");
         DeviceBatch db = batch(b);
@@ -81,7 +82,7 @@ public final class CudaOps implements Ops, AutoCloseable {
         dx.upload(xhat);
         DeviceParams dg = DeviceParams.in(stages.scratch, "out.grads", p.d(), p.m());
         dg.fill(DeviceBuffer.NAN_BITS);
-        Losses losses = stages.backward.run(dp, db, top, aux, dx, auxAlpha, dg);
+        Losses losses = stages.backward.run(dp, db, top, aux, dx, auxAlpha, dg, global);
         stages.ctx.sync("backward");
         dg.download(grads);
         return losses;

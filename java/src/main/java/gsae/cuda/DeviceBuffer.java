@@ -54,6 +54,10 @@ public final class DeviceBuffer implements AutoCloseable {
         copyIn(src, 8L * src.length);
     }
 
+    void upload(double[] src) {
+        copyIn(src, 8L * src.length);
+    }
+
     void upload(byte[] src) {
         copyIn(src, src.length);
     }

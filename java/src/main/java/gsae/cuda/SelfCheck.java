@@ -185,7 +185,7 @@ public final class SelfCheck {
     }
 
     /** κ = ‖x‖/‖e‖ for the top residual, and ‖e‖/‖ê − e‖ for AuxK's when present: the larger. */
-    private static double amplification(Batch b, float[] xhat, Encoded enc, Params p) {
+    static double amplification(Batch b, float[] xhat, Encoded enc, Params p) {
         double xx = 0, ee = 0;
         float[] e = new float[xhat.length];
         for (int i = 0; i < xhat.length; i++) {

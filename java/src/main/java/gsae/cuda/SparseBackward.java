@@ -1,5 +1,6 @@
 package gsae.cuda;
 
+import gsae.ops.Denominators;
 import gsae.ops.Losses;
 
 /**
@@ -39,20 +40,27 @@ final class SparseBackward {
         this.scratch = scratch;
     }
 
+    /** {@link #run(DeviceParams, DeviceBatch, DeviceSelection, DeviceSelection, DeviceBuffer, float, DeviceParams, Denominators)} on this batch's own denominators. */
+    Losses run(DeviceParams p, DeviceBatch b, DeviceSelection top, DeviceSelection aux, DeviceBuffer xhat, float auxAlpha, DeviceParams grads) {
+        return run(p, b, top, aux, xhat, auxAlpha, grads, null);
+    }
+
     /**
      * Writes (not accumulates) the gradients of loss = FVU + α·AuxK into {@code grads}; {@code xhat}
-     * is decode(p, top, with bias) [N, d]; {@code aux} may be null (no AuxK).
+     * is decode(p, top, with bias) [N, d]; {@code aux} may be null (no AuxK). With {@code global}
+     * the two denominators are taken from it instead of this batch (see {@link Denominators}).
      *
      * @throws IllegalArgumentException when the batch has zero variance (FVU undefined), as the reference
      */
     Losses run(DeviceParams p, DeviceBatch b, DeviceSelection top, DeviceSelection aux, DeviceBuffer xhat, float auxAlpha,
-               DeviceParams grads) {
+               DeviceParams grads, Denominators global) {
         int n = b.n(), d = p.d(), m = p.m(), k = top.k(), ka = aux == null ? 0 : aux.k();
         long nd = (long) n * d;
         DeviceBuffer sums = scratch.doubles("backward.sums", 4), rowSse = scratch.doubles("backward.row_sse", n), e = scratch.floats("backward.e", nd),
                 dxhat = scratch.floats("backward.dxhat", nd), dzTop = scratch.floats("backward.dz_top", top.pairs());
-        sums.zero(32);
-        centredSumOfSquares(b.x(), n, d, sums, 0);
+        if (global != null) sums.upload(new double[]{global.fvu(), 0, global.auxk(), 0});
+        else sums.zero(32);
+        if (global == null) centredSumOfSquares(b.x(), n, d, sums, 0);
         residual.launch(n, 1, ROW_THREADS, b.x(), xhat, d, sums, e, dxhat, rowSse);
         sumDoubles.launch(1, 1, COL_THREADS, rowSse, n, sums, 1);
         pairDz.launch(Kernel.blocks(top.pairs(), PAIR_WARPS), 1, PAIR_WARPS * 32, top.idx(), top.val(), dxhat, p.wDec(),
@@ -63,7 +71,7 @@ final class SparseBackward {
             DeviceBuffer ehat = scratch.floats("backward.ehat", nd);
             dehat = scratch.floats("backward.dehat", nd);
             dzAux = scratch.floats("backward.dz_aux", aux.pairs());
-            centredSumOfSquares(e, n, d, sums, 2);
+            if (global == null) centredSumOfSquares(e, n, d, sums, 2);
             FusedForward.launchDecode(decode, p, aux, null, ehat);
             auxResidual.launch(n, 1, ROW_THREADS, ehat, e, d, sums, auxAlpha, dehat, rowSse);
             sumDoubles.launch(1, 1, COL_THREADS, rowSse, n, sums, 3);

@@ -1,5 +1,6 @@
 package gsae.io;
 
+import gsae.config.Parallelism;
 import gsae.config.SaeConfig;
 import gsae.config.TrainConfig;
 import gsae.ops.Scales;
@@ -34,8 +35,10 @@ import java.util.stream.Stream;
  * @param state        parameters, Adam moments, step, dead counters
  * @param dataPosition tokens consumed from the data source
  * @param data         what the run trains on: the teacher, or shards with their fingerprints and source
+ * @param parallel     how many processes trained it and how (checkpoint.json's optional {@code parallel}; absent means one process)
  */
-public record Checkpoint(SaeConfig sae, TrainConfig train, Scales scales, TrainState state, long dataPosition, DataRecord data) {
+public record Checkpoint(SaeConfig sae, TrainConfig train, Scales scales, TrainState state, long dataPosition, DataRecord data,
+                         Parallelism parallel) {
 
     /** Version of the directory layout; a loader refuses any other. */
     public static final int FORMAT_VERSION = 1;
@@ -46,6 +49,17 @@ public record Checkpoint(SaeConfig sae, TrainConfig train, Scales scales, TrainS
 
     public Checkpoint {
         check(sae, train, state.params().d(), state.params().m(), state.step(), dataPosition);
+        if (parallel == null) throw new IllegalArgumentException("parallel must be set (Parallelism.SINGLE for one process)");
+    }
+
+    /** A checkpoint of a run in one process. */
+    public Checkpoint(SaeConfig sae, TrainConfig train, Scales scales, TrainState state, long dataPosition, DataRecord data) {
+        this(sae, train, scales, state, dataPosition, data, Parallelism.SINGLE);
+    }
+
+    /** This checkpoint as written by a run spread as {@code p}. */
+    public Checkpoint withParallel(Parallelism p) {
+        return new Checkpoint(sae, train, scales, state, dataPosition, data, p);
     }
 
     private static void check(SaeConfig sae, TrainConfig train, int d, int m, long step, long dataPosition) {
@@ -89,8 +103,14 @@ public record Checkpoint(SaeConfig sae, TrainConfig train, Scales scales, TrainS
      * is saved without a host copy of it. The arguments are checked as the constructor checks them.
      */
     public static void save(Path dir, SaeConfig sae, TrainConfig train, Scales scales, StateChunks state, long dataPosition, DataRecord data) {
+        save(dir, sae, train, scales, state, dataPosition, data, Parallelism.SINGLE);
+    }
+
+    /** {@link #save(Path, SaeConfig, TrainConfig, Scales, StateChunks, long, DataRecord)} for a run spread as {@code parallel}. */
+    public static void save(Path dir, SaeConfig sae, TrainConfig train, Scales scales, StateChunks state, long dataPosition, DataRecord data,
+                            Parallelism parallel) {
         check(sae, train, state.d(), state.m(), state.step(), dataPosition);
-        saveAtomically(dir, tmp -> CheckpointFiles.write(CheckpointFiles.meta(sae, train, scales, state.step(), dataPosition, data), state, tmp));
+        saveAtomically(dir, tmp -> CheckpointFiles.write(CheckpointFiles.meta(sae, train, scales, state.step(), dataPosition, data, parallel), state, tmp));
     }
 
     private interface Writer {

@@ -5,6 +5,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import gsae.config.LrDecay;
+import gsae.config.ParallelMode;
+import gsae.config.Parallelism;
 import gsae.config.SaeConfig;
 import gsae.config.TrainConfig;
 import gsae.ops.Params;
@@ -36,7 +38,7 @@ final class CheckpointFiles {
     private CheckpointFiles() {}
 
     static void write(Checkpoint c, Path dir) throws IOException {
-        write(meta(c.sae(), c.train(), c.scales(), c.step(), c.dataPosition(), c.data()), StateChunks.of(c.state()), dir);
+        write(meta(c.sae(), c.train(), c.scales(), c.step(), c.dataPosition(), c.data(), c.parallel()), StateChunks.of(c.state()), dir);
     }
 
     /** The three files from {@code s} read chunk by chunk: no host copy of the state beyond one chunk. */
@@ -74,7 +76,7 @@ final class CheckpointFiles {
                     f.integer("train.checkpoint_every"), f.integer("train.threads"), f.bool("train.scale_acts"), f.integer("train.scale_tokens"));
             Scales scales = new Scales(f.real("scales.grad_scale"), f.real("scales.act_scale"));
             TrainState state = readState(dir, sae, f.whole("step"));
-            return new Checkpoint(sae, train, scales, state, f.whole("data_position"), dataRecord(f));
+            return new Checkpoint(sae, train, scales, state, f.whole("data_position"), dataRecord(f), parallelism(f));
         } catch (IllegalArgumentException e) {
             throw new DataException(metaFile, "invalid: " + e.getMessage());
         }
@@ -127,6 +129,17 @@ final class CheckpointFiles {
         return new DataRecord(f.text("data"), shards, source);
     }
 
+    /** How many processes wrote the checkpoint and how; checkpoints without the field come from one process. */
+    private static Parallelism parallelism(Fields f) {
+        if (!f.root().has("parallel")) return Parallelism.SINGLE;
+        String mode = f.text("parallel.mode");
+        try {
+            return new Parallelism(ParallelMode.valueOf(mode.toUpperCase(Locale.ROOT)), f.integer("parallel.ranks"));
+        } catch (IllegalArgumentException e) {
+            throw new DataException(f.file(), "field 'parallel' is not a mode (none, data, latents) with a rank count: " + f.node("parallel"));
+        }
+    }
+
     /** Sparsify tensor names (SPEC §8), with a prefix for the Adam moments. */
     private static Map<String, ChunkedTensor> tensors(String prefix, StateChunks.Tensors p) {
         Map<String, ChunkedTensor> t = new LinkedHashMap<>();
@@ -143,7 +156,7 @@ final class CheckpointFiles {
     }
 
     /** checkpoint.json's fields. */
-    static ObjectNode meta(SaeConfig s, TrainConfig t, Scales scales, long step, long dataPosition, DataRecord data) {
+    static ObjectNode meta(SaeConfig s, TrainConfig t, Scales scales, long step, long dataPosition, DataRecord data, Parallelism parallel) {
         ObjectNode root = JSON.createObjectNode().put("format_version", Checkpoint.FORMAT_VERSION);
         root.putObject("sae").put("d", s.d()).put("latents", s.latents()).put("k", s.k()).put("beta", s.beta())
                 .put("aux_k", s.auxK()).put("aux_alpha", s.auxAlpha()).put("dead_tokens", s.deadTokens());
@@ -165,6 +178,8 @@ final class CheckpointFiles {
             if (m.prependBos() != null) src.put("prepend_bos", m.prependBos());
             if (m.datasetPath() != null) src.put("dataset_path", m.datasetPath());
         }
+        if (!parallel.equals(Parallelism.SINGLE))
+            root.putObject("parallel").put("mode", parallel.mode().name().toLowerCase(Locale.ROOT)).put("ranks", parallel.ranks());
         return root;
     }
 

@@ -30,7 +30,19 @@ public interface Ops {
      *
      * @param xhat reconstruction [N, d]
      */
-    Losses backward(Params p, Batch b, Encoded enc, float[] xhat, float auxAlpha, Params grads);
+    default Losses backward(Params p, Batch b, Encoded enc, float[] xhat, float auxAlpha, Params grads) {
+        return backward(p, b, enc, xhat, auxAlpha, grads, null);
+    }
+
+    /**
+     * {@link #backward(Params, Batch, Encoded, float[], float, Params)} with the denominators of
+     * SPEC §3 given instead of taken from this batch: this batch is one slice of a larger one, and
+     * the losses and gradients returned are this slice's terms of the larger batch's, whose sums
+     * over the slices are the larger batch's losses and gradients (data-parallel training).
+     *
+     * @param global the larger batch's denominators, or null to use this batch's own
+     */
+    Losses backward(Params p, Batch b, Encoded enc, float[] xhat, float auxAlpha, Params grads, Denominators global);
 
     /**
      * SPEC §5 in order: remove from each row of dW_dec its component along W_dec's row; Adam

@@ -1,13 +1,22 @@
 package gsae.train;
 
+import gsae.comm.Collectives;
+import gsae.comm.ReduceOp;
+import gsae.comm.SingleProcess;
+import gsae.config.ParallelMode;
+import gsae.config.Parallelism;
 import gsae.config.SaeConfig;
 import gsae.config.TrainConfig;
 import gsae.config.UserError;
 import gsae.data.BatchSource;
 import gsae.io.Checkpoint;
 import gsae.ops.Backend;
+import gsae.ops.Batch;
 import gsae.ops.StepMetrics;
+import gsae.ops.TrainState;
 import gsae.ops.TrainingStep;
+import gsae.parallel.DataParallelStep;
+import gsae.parallel.Slices;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -23,6 +32,11 @@ import java.util.Map;
  *
  * <p>The run takes the starting checkpoint's state over (see {@link Backend#adopt}), and writes
  * checkpoints from the backend's state as it stands, so a host run holds one copy of the state.
+ *
+ * <p>Spread over the ranks of a group ({@link #parallel}), every rank runs this loop on the same
+ * stream: each reads the whole global batch (so data positions, skipped rows and the checks on a
+ * batch are those of one process) and, for {@link ParallelMode#DATA}, trains on its slice of it
+ * ({@link Slices}). Only rank 0 writes the checkpoint and the metrics and calls the listeners.
  */
 public final class Trainer {
 
@@ -43,7 +57,7 @@ public final class Trainer {
     /** Follows a run; every method runs on the training thread, between steps. */
     public interface Listener {
 
-        /** Before the first step of this session; {@code start.step()} steps are already done. */
+        /** Before the first step of this session; {@code start.step()} steps are already done. Only rank 0's listeners are called. */
         default void started(Checkpoint start) {}
 
         /** After step {@code step}: its learning rate and metrics, and the throughput so far. */
@@ -60,6 +74,8 @@ public final class Trainer {
     private int evalEvery;
     private PeriodicEval eval;
     private volatile boolean stopRequested;
+    private ParallelMode mode = ParallelMode.NONE;
+    private Collectives group = new SingleProcess();
 
     public Trainer(Backend backend, BatchSource source, Path out) {
         this.backend = backend;
@@ -81,6 +97,18 @@ public final class Trainer {
         return this;
     }
 
+    /**
+     * Spreads the run over {@code group}'s ranks as {@code mode}; every rank constructs its trainer
+     * alike and calls {@link #run} with the same checkpoint. The group stays the caller's to close.
+     */
+    public Trainer parallel(ParallelMode mode, Collectives group) {
+        if (mode == ParallelMode.NONE && group.size() != 1)
+            throw new IllegalArgumentException("--parallel none needs one process, but " + group.size() + " ranks were launched");
+        this.mode = mode;
+        this.group = group;
+        return this;
+    }
+
     /** Asks the run to stop after the step in progress; it then writes a checkpoint and returns normally. Any thread may call it. */
     public void stop() {
         stopRequested = true;
@@ -98,16 +126,18 @@ public final class Trainer {
         Meter meter = new Meter(start.step() + 1, train.batch());
         Checkpoint last = start;
         StepMetrics m = null;
-        listeners.forEach(l -> l.started(start));
-        try (TrainingStep step = backend.adopt(sae, start.state());
-             MetricsLog metrics = MetricsLog.open(out.resolve(METRICS), start.step())) {
+        if (writes()) listeners.forEach(l -> l.started(start));
+        try (TrainingStep step = open(sae, start.state());
+             MetricsLog metrics = writes() ? MetricsLog.open(out.resolve(METRICS), start.step()) : null) {
             for (long t = start.step() + 1; t <= train.steps(); t++) {
                 float lr = train.lrAt(sae, t);
-                m = step.step(batches.next(), lr);
+                m = step.step(mine(batches.next()), lr);
                 checkFinite(m, t, last);
-                metrics.write(withEvaluation(meter.row(t, lr, m), t, step, start));
-                for (Listener l : listeners) l.stepped(t, lr, m, meter.tokensPerSecond());
-                boolean end = t == train.steps() || stopRequested;
+                if (writes()) {
+                    metrics.write(withEvaluation(meter.row(t, lr, m), t, step, start));
+                    for (Listener l : listeners) l.stepped(t, lr, m, meter.tokensPerSecond());
+                }
+                boolean end = t == train.steps() || stopAgreed();
                 if (end || train.checkpointEvery() > 0 && t % train.checkpointEvery() == 0) last = save(start, step);
                 if (end) break;
             }
@@ -116,8 +146,37 @@ public final class Trainer {
         return new Result(last, m, meter.elapsedSeconds());
     }
 
+    /** The step {@link #mode} trains with; the run's state is {@code init}'s from now on. */
+    private TrainingStep open(SaeConfig sae, TrainState init) {
+        return switch (mode) {
+            case NONE -> backend.adopt(sae, init);
+            case DATA -> new DataParallelStep(sae, backend.ops(), init, group);
+            case LATENTS -> throw new UserError("--parallel latents: latent-sharded training is not in this build yet (issue #15)");
+        };
+    }
+
+    /** The part of the global batch this rank trains on. */
+    private Batch mine(Batch global) {
+        return mode == ParallelMode.DATA ? Slices.of(global, group.rank(), group.size()) : global;
+    }
+
+    /** Rank 0 writes the run's files and follows it; the other ranks compute the same steps silently. */
+    private boolean writes() {
+        return group.rank() == 0;
+    }
+
+    /** A stop asked on any rank stops every rank after the same step, so no rank waits alone in a collective. */
+    private boolean stopAgreed() {
+        if (group.size() == 1) return stopRequested;
+        int[] flag = {stopRequested ? 1 : 0};
+        group.allReduce(flag, ReduceOp.MAX);
+        return flag[0] > 0;
+    }
+
     private Checkpoint save(Checkpoint start, TrainingStep step) {
-        Checkpoint c = new Checkpoint(start.sae(), start.train(), start.scales(), step.state(), source.position(), start.data());
+        Checkpoint c = new Checkpoint(start.sae(), start.train(), start.scales(), step.state(), source.position(), start.data(),
+                new Parallelism(mode, group.size()));
+        if (!writes()) return c;
         c.save(out.resolve(CHECKPOINT));
         LOG.log(System.Logger.Level.DEBUG, "checkpoint at step {0} written to {1}", c.step(), out.resolve(CHECKPOINT));
         for (Listener l : listeners) l.saved(c);

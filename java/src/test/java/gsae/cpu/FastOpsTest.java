@@ -92,7 +92,7 @@ class FastOpsTest {
     }
 
     /** max_j of Σ_n |dx̂_nj| + Σ_i |db_enc[i]·W_enc[i, j]|: the size of db_dec's terms before they cancel. */
-    private static float dbDecTerms(SparseProblem q, Encoded enc, Params grads) {
+    static float dbDecTerms(SparseProblem q, Encoded enc, Params grads) {
         int d = q.d();
         float[] xhat = REF.decode(q.params(), enc.top(), true);
         double denom = 0, max = 0;

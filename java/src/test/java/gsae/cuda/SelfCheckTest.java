@@ -3,6 +3,7 @@ package gsae.cuda;
 import gsae.cpu.CpuBackend;
 import gsae.cpu.ReferenceOps;
 import gsae.ops.Batch;
+import gsae.ops.Denominators;
 import gsae.ops.Encoded;
 import gsae.ops.Losses;
 import gsae.ops.Ops;
@@ -84,8 +85,8 @@ class SelfCheckTest {
             }
 
             @Override
-            public Losses backward(Params p, Batch b, Encoded enc, float[] xhat, float auxAlpha, Params grads) {
-                Losses l = super.backward(p, b, enc, xhat, auxAlpha, grads);
+            public Losses backward(Params p, Batch b, Encoded enc, float[] xhat, float auxAlpha, Params grads, Denominators global) {
+                Losses l = super.backward(p, b, enc, xhat, auxAlpha, grads, global);
                 grads.bDec()[0] *= 1.001f;
                 return l;
             }
@@ -142,8 +143,8 @@ class SelfCheckTest {
         }
 
         @Override
-        public Losses backward(Params p, Batch b, Encoded enc, float[] xhat, float auxAlpha, Params grads) {
-            return ref.backward(p, b, enc, xhat, auxAlpha, grads);
+        public Losses backward(Params p, Batch b, Encoded enc, float[] xhat, float auxAlpha, Params grads, Denominators global) {
+            return ref.backward(p, b, enc, xhat, auxAlpha, grads, global);
         }
 
         @Override

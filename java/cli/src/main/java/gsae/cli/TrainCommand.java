@@ -3,6 +3,8 @@ package gsae.cli;
 import gsae.api.DataRun;
 import gsae.api.Decay;
 import gsae.api.Engine;
+import gsae.api.Group;
+import gsae.api.Parallel;
 import gsae.api.SaeBackend;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -11,6 +13,8 @@ import picocli.CommandLine.ParseResult;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
+import java.io.OutputStream;
+import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.List;
@@ -55,6 +59,10 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--backend", paramLabel = "KIND", defaultValue = "auto", description = "auto, cpu, reference, dense or cuda (default: ${DEFAULT-VALUE}).")
     SaeBackend backend;
 
+    @Option(names = "--parallel", paramLabel = "MODE", defaultValue = "none",
+            description = "none, data or latents: how the ranks of mpirun -np P share the run (default: ${DEFAULT-VALUE}); see README, Multi-process training.")
+    Parallel parallel;
+
     @Option(names = "--lr", paramLabel = "LR", description = "Peak learning rate (default: SPEC's 2e-4 / sqrt(M / 2^14)).")
     Float lr;
 
@@ -97,10 +105,18 @@ public final class TrainCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         validate();
-        try (DataRun run = DataRun.open(out, options(), resume, force, data, skipNonfinite, main.sources(), System.err);
-             Engine chosen = Engine.open(backend, run.threads(), System.err, Errors.debug())) {
-            DataRun.Outcome r = WatchedRun.run(run, chosen, out, System.err, quiet);
-            report(spec.commandLine().getOut(), r, chosen);
+        try (Group group = Group.fromEnvironment()) {
+            boolean lead = group.rank() == 0; // the other ranks train silently: one progress display, one report
+            PrintStream log = lead ? System.err : new PrintStream(OutputStream.nullOutputStream());
+            try (DataRun run = DataRun.open(out, options(), resume, force, data, skipNonfinite, main.sources(), log, parallel, group);
+                 Engine chosen = Engine.open(backend, run.threads(), log, Errors.debug())) {
+                if (!lead) {
+                    run.train(chosen, Main::needs, new DataRun.Listener() {});
+                    return 0;
+                }
+                DataRun.Outcome r = WatchedRun.run(run, chosen, out, System.err, quiet);
+                report(spec.commandLine().getOut(), r, chosen);
+            }
         }
         return 0;
     }
