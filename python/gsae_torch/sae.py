@@ -139,9 +139,19 @@ def _checkpoint(folder: str) -> Sae:
     meta_path = os.path.join(folder, "checkpoint.json")
     meta = _json(meta_path)
     sae, scales = _field(meta, meta_path, "sae"), _field(meta, meta_path, "scales")
-    t = _tensors(os.path.join(folder, "model.safetensors"), ("encoder.weight", "encoder.bias", "W_dec", "b_dec"))
+    t = _sharded(folder, int(meta["shards"])) if "shards" in meta else \
+        _tensors(os.path.join(folder, "model.safetensors"), ("encoder.weight", "encoder.bias", "W_dec", "b_dec"))
     return _checked(Sae(t["encoder.weight"], t["encoder.bias"], t["W_dec"], t["b_dec"], int(sae["k"]), float(sae["beta"]),
                         float(scales["grad_scale"]), float(scales["act_scale"]), False, folder))
+
+
+def _sharded(folder: str, ranks: int) -> dict:
+    """A latent-sharded checkpoint (gsae train --parallel latents): each rank's rows, in rank order, b_dec from rank 0."""
+    names = ("encoder.weight", "encoder.bias", "W_dec", "b_dec")
+    parts = [_tensors(os.path.join(folder, f"shard-{r:05d}-of-{ranks:05d}.safetensors"), names) for r in range(ranks)]
+    t = {n: torch.cat([p[n] for p in parts]) for n in names[:3]}
+    t["b_dec"] = parts[0]["b_dec"]
+    return t
 
 
 def _export(folder: str) -> Sae:

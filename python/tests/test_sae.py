@@ -88,6 +88,26 @@ def test_exports_reconstruct_like_the_checkpoint(tmp_path, layout, folded):
         assert torch.allclose(loaded.reconstruct(x, gg), s.reconstruct(x, gg), rtol=1e-5, atol=1e-6)
 
 
+def test_a_latent_sharded_checkpoint_loads_like_one_file(tmp_path):
+    s = _random_sae(m=7, dtype=torch.float32, grad_scale=2.0, act_scale=1.5)
+    meta = {"sae": {"k": s.k, "beta": s.beta}, "scales": {"grad_scale": 2.0, "act_scale": 1.5}}
+    whole, sharded = tmp_path / "whole", tmp_path / "sharded"
+    whole.mkdir()
+    sharded.mkdir()
+    save_file({"encoder.weight": s.W_enc, "encoder.bias": s.b_enc, "W_dec": s.W_dec, "b_dec": s.b_dec}, str(whole / "model.safetensors"))
+    (whole / "checkpoint.json").write_text(json.dumps(meta))
+    for r, (lo, hi) in enumerate([(0, 2), (2, 4), (4, 7)]):  # 7 latents on 3 ranks, as gsae cuts them
+        save_file({"encoder.weight": s.W_enc[lo:hi].contiguous(), "encoder.bias": s.b_enc[lo:hi].contiguous(),
+                   "W_dec": s.W_dec[lo:hi].contiguous(), "b_dec": s.b_dec}, str(sharded / f"shard-{r:05d}-of-00003.safetensors"))
+    (sharded / "checkpoint.json").write_text(json.dumps(dict(meta, shards=3)))
+    a, b = load_sae(str(whole)), load_sae(str(sharded))
+    for name in ("W_enc", "b_enc", "W_dec", "b_dec"):
+        assert torch.equal(getattr(a, name), getattr(b, name)), name
+    (sharded / "shard-00001-of-00003.safetensors").unlink()
+    with pytest.raises(GsaeError, match="shard-00001-of-00003.safetensors: no such file"):
+        load_sae(str(sharded))
+
+
 def test_load_names_what_is_missing(tmp_path):
     with pytest.raises(GsaeError, match="no such folder"):
         load_sae(str(tmp_path / "nope"))

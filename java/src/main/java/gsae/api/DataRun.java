@@ -231,7 +231,6 @@ public final class DataRun implements AutoCloseable {
             trainer.evaluateEvery(probeEvery, (step, p, scales) -> Map.of(probeKey, Evaluator.onTeacher(engine.backend().ops(), sae, p, scales,
                     teacher, probeStream, probeTokens, probeBatch, false, SILENT).downstream().lossIncrease()));
         }
-        Checkpoint first = start;
         Trainer.Result r = trainer.listen(new Trainer.Listener() {
             @Override
             public void started(Checkpoint c) {
@@ -247,11 +246,18 @@ public final class DataRun implements AutoCloseable {
             public void saved(Checkpoint c) {
                 listener.saved(c.step());
             }
-        }).run(first);
+        }).run(handOver());
         Checkpoint c = r.last();
         Metrics last = r.metrics() == null ? null : metrics(c.step(), c.train().lrAt(c.sae(), c.step()), r.metrics());
         return new Outcome(c.step(), c.train().steps(), c.sae().beta() > 0, source.describe(),
                 c.data().source() != null ? c.data().source().describe() : null, r.seconds(), last, source.skippedRows(), new Evaluation(c));
+    }
+
+    /** The starting checkpoint for the trainer; latent sharded, not kept here, so that during the run each rank holds only its share. */
+    private Checkpoint handOver() {
+        Checkpoint c = start;
+        if (parallel.mode() == ParallelMode.LATENTS) start = null;
+        return c;
     }
 
     /** The metrics rows a run wrote to {@code file} ({@code OUT/}{@value #METRICS}), each a map from column to value. */

@@ -53,14 +53,20 @@ final class ResumeCheck {
 
     /**
      * A run resumes spread as it was written: data-parallel sums depend on the slices, so the same
-     * mode over the same number of ranks continues it exactly. ls: latent-sharded checkpoints load
-     * into any P (issue #15), so this check is for the other modes.
+     * mode over the same number of ranks continues it exactly. A latent-sharded checkpoint loads into
+     * any number of ranks and into one process unchanged in meaning (issue #15), so runs in one
+     * process and latent-sharded runs continue each other's checkpoints whatever the rank counts.
      */
     static void sameParallel(Checkpoint c, Parallelism now) {
         Parallelism was = c.parallel();
-        if (!was.equals(now))
+        if (!continues(was, now))
             throw new UserError("--resume: the checkpoint was written by a run " + was.describe() + ", but this run is " + now.describe()
                     + "; resume it " + how(was));
+    }
+
+    /** Whether a run spread as {@code now} may continue a checkpoint written by one spread as {@code was}. */
+    static boolean continues(Parallelism was, Parallelism now) {
+        return was.equals(now) || was.mode() != ParallelMode.DATA && now.mode() != ParallelMode.DATA;
     }
 
     private static String how(Parallelism p) {

@@ -17,7 +17,9 @@ import gsae.ops.Scales;
 import gsae.ops.StepMetrics;
 import gsae.ops.TrainState;
 import gsae.ops.TrainingStep;
+import gsae.io.ShardedCheckpoint;
 import gsae.parallel.DataParallelStep;
+import gsae.parallel.LatentShardedStep;
 import gsae.tensor.HostTensor;
 
 import java.lang.foreign.MemorySegment;
@@ -135,20 +137,26 @@ public final class SaeTrainer implements AutoCloseable {
     /** A frozen copy of the SAE as it is now, for inference on any thread while training goes on. */
     public Sae sae() {
         requireStarted("sae()");
-        return new Sae(cfg, step.snapshot().params(), scales, null);
+        Params whole = step instanceof LatentShardedStep sharded ? sharded.gatherParams() : step.snapshot().params();
+        return new Sae(cfg, whole, scales, null);
     }
 
     /**
      * Writes a checkpoint folder (model.safetensors in sparsify names, state.safetensors,
      * checkpoint.json) that {@link #resumeFrom}, {@link Sae#load} and {@code gsae eval/export} read.
      * Written from the backend's state in chunks; replaces an earlier checkpoint in {@code dir} atomically.
+     * Latent sharded, every rank calls it and writes its shard ({@code shard-R-of-P.safetensors} in
+     * place of the two safetensors files), which the same readers gather.
      */
     public Path save(Path dir) {
         requireStarted("save");
-        if (group.rank() != 0) return dir;
         TrainConfig train = new TrainConfig((int) Math.min(Integer.MAX_VALUE, steps), Math.max(2, lastRows), Float.NaN, 0, LrDecay.NONE,
                 settings.seed, 0, settings.threads, settings.estimateActScale, Math.max(1, lastRows));
-        Checkpoint.save(dir, cfg, train, scales, step.chunks(), tokens, DataRecord.described(DATA), settings.parallelism());
+        if (settings.parallel == Parallel.LATENTS)
+            ShardedCheckpoint.save(dir, group, cfg, train, scales, step.chunks(), tokens, DataRecord.described(DATA));
+        if (group.rank() != 0) return dir;
+        if (settings.parallel != Parallel.LATENTS)
+            Checkpoint.save(dir, cfg, train, scales, step.chunks(), tokens, DataRecord.described(DATA), settings.parallelism());
         LOG.log(System.Logger.Level.DEBUG, "checkpoint at step {0} written to {1}", steps, dir);
         for (Consumer<Path> l : settings.onCheckpoint) l.accept(dir);
         return dir;
@@ -167,7 +175,7 @@ public final class SaeTrainer implements AutoCloseable {
         if (scales == null) scales = estimate(rows, withGradients);
         scale(this.x, scales.actScale());
         if (withGradients) scale(this.g, scales.gradScale());
-        if (!parallel() && allRowsEqual(rows)) // data parallel: the step checks the global batch's variance
+        if (!dataParallel() && allRowsEqual(rows)) // data parallel: the step checks the global batch's variance
             throw new IllegalArgumentException("x: all " + rows + " rows are the same, so FVU is undefined (a batch needs distinct rows)");
         Batch batch = new Batch(rows, cfg.d(), this.x, withGradients ? this.g : null);
         if (step == null) step = open(TrainState.fresh(Params.init(cfg.d(), cfg.latents(), settings.seed, mean(rows))));
@@ -186,8 +194,9 @@ public final class SaeTrainer implements AutoCloseable {
         return out;
     }
 
-    private boolean parallel() {
-        return settings.parallel != Parallel.NONE;
+    /** Data parallel: the ranks' rows make up the batch (latent sharded: every rank pushes the whole batch). */
+    private boolean dataParallel() {
+        return settings.parallel == Parallel.DATA;
     }
 
     /** The step for the mode; {@code init} is taken over (data parallel: rank 0's is broadcast). */
@@ -195,13 +204,13 @@ public final class SaeTrainer implements AutoCloseable {
         return switch (settings.parallel) {
             case NONE -> backend.adopt(cfg, init);
             case DATA -> new DataParallelStep(cfg, backend.ops(), init, group);
-            case LATENTS -> throw new IllegalArgumentException("parallel: LATENTS is not in this build yet (issue #15)");
+            case LATENTS -> LatentShardedStep.ofWhole(cfg, backend.ops(), group, init);
         };
     }
 
     /** Σ over ranks of {@code v} (in place) and returns it: the global batch's sums from the ranks' rows. */
     private double[] global(double... v) {
-        if (parallel()) group.allReduce(v, ReduceOp.SUM);
+        if (dataParallel()) group.allReduce(v, ReduceOp.SUM);
         return v;
     }
 
@@ -427,8 +436,11 @@ public final class SaeTrainer implements AutoCloseable {
         /**
          * Trains across the ranks of {@code group} as {@code mode} (default NONE, one process):
          * every rank builds the same trainer with its own group. DATA: each rank pushes its rows of
-         * each global batch (see the class comment). A resumed run must use the checkpoint's mode and
-         * rank count. The group stays the caller's to close.
+         * each global batch (see the class comment). LATENTS: every rank pushes the whole batch and
+         * trains its share of the latents; {@link SaeTrainer#sae} and {@link SaeTrainer#save} are then
+         * collective (every rank calls them). A resumed run must use the checkpoint's mode and rank
+         * count, except that latent-sharded and one-process checkpoints continue in either mode on
+         * any number of ranks. The group stays the caller's to close.
          */
         public Builder parallel(Parallel mode, Group group) {
             if (mode == null) throw new IllegalArgumentException("parallel: mode is null");
@@ -450,9 +462,10 @@ public final class SaeTrainer implements AutoCloseable {
                     : new SaeConfig(d, latents, k, beta, auxK != null ? auxK : Math.max(1, d / 2), auxAlpha, deadTokens);
             Inputs.argument(() -> Sizes.hostArray("latents", "latents", latents, d));
             if (lr == null) lr = LearningRate.warmup(LearningRate.specPeak(latents), 1_000);
-            if (resumed != null && !resumed.parallel().equals(parallelism()))
+            if (resumed != null && !ResumeCheck.continues(resumed.parallel(), parallelism()))
                 throw new IllegalArgumentException("parallel: the checkpoint was written " + resumed.parallel().describe()
-                        + ", but this trainer runs " + parallelism().describe() + "; resume with the same mode and number of ranks");
+                        + ", but this trainer runs " + parallelism().describe()
+                        + "; resume with the same mode and number of ranks (latent-sharded and one-process checkpoints: any number, either mode)");
             Backend b = Backends.open(backend, device, threads);
             if (resumed == null) return new SaeTrainer(cfg, this, b, scales);
             seed = resumed.train().seed();

@@ -13,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.List;
+import java.util.function.Function;
 import java.util.stream.Stream;
 
 /**
@@ -25,6 +26,10 @@ import java.util.stream.Stream;
  * {@code DIR.tmp → DIR}, then deletes {@code DIR.old}. Every rename is atomic, so after a crash at
  * any point either {@code DIR} or {@code DIR.old} is complete, and {@link #load} falls back to
  * {@code DIR.old} when {@code DIR} is missing or incomplete.
+ *
+ * <p>A run with its latents sharded across ranks writes the same directory in the layout of {@link
+ * ShardedCheckpoint} (checkpoint.json and one file per shard, by the same renames); {@link #load}
+ * reads either layout, gathering a sharded one into one state.
  *
  * <p>No generator state is stored: initialisation is the only random draw, and every data source
  * derives its order from (seed, position), so the seed and the data position resume it exactly.
@@ -62,7 +67,7 @@ public record Checkpoint(SaeConfig sae, TrainConfig train, Scales scales, TrainS
         return new Checkpoint(sae, train, scales, state, dataPosition, data, p);
     }
 
-    private static void check(SaeConfig sae, TrainConfig train, int d, int m, long step, long dataPosition) {
+    static void check(SaeConfig sae, TrainConfig train, int d, int m, long step, long dataPosition) {
         if (d != sae.d() || m != sae.latents())
             throw new IllegalArgumentException("checkpoint state has d=" + d + ", M=" + m + " but the SAE config says d=" + sae.d() + ", M=" + sae.latents());
         if (dataPosition < 0) throw new IllegalArgumentException("data position must be ≥ 0, got " + dataPosition);
@@ -77,19 +82,34 @@ public record Checkpoint(SaeConfig sae, TrainConfig train, Scales scales, TrainS
 
     /** Loads a checkpoint directory (or its {@code .old} twin after an interrupted save); a missing or damaged one is a DataException naming the file. */
     public static Checkpoint load(Path dir) {
+        return loadComplete(dir, Checkpoint::read);
+    }
+
+    /**
+     * {@code read} of {@code dir} when it is complete and readable, else of its {@code .old} twin
+     * when that is; otherwise a DataException naming the missing file.
+     */
+    static <T> T loadComplete(Path dir, Function<Path, T> read) {
         Path old = sibling(dir, ".old");
         if (isComplete(dir)) {
             try {
-                return CheckpointFiles.read(dir);
+                return read.apply(dir);
             } catch (DataException e) {
-                if (isComplete(old)) return CheckpointFiles.read(old);
+                if (isComplete(old)) return read.apply(old);
                 throw e;
             }
         }
-        if (isComplete(old)) return CheckpointFiles.read(old);
+        if (isComplete(old)) return read.apply(old);
         if (!Files.isDirectory(dir)) throw new DataException(dir, "no such checkpoint folder");
-        Path missing = Stream.of(META, MODEL, STATE).map(dir::resolve).filter(f -> !Files.isRegularFile(f)).findFirst().orElseThrow();
+        Path missing = ShardedCheckpoint.missingShard(dir);
+        if (missing == null)
+            missing = Stream.of(META, MODEL, STATE).map(dir::resolve).filter(f -> !Files.isRegularFile(f)).findFirst().orElseThrow();
         throw new DataException(missing, "missing, so " + dir + " is not a complete checkpoint");
+    }
+
+    /** A complete directory in either layout: a sharded one is gathered into one state. */
+    private static Checkpoint read(Path dir) {
+        return isSingleFile(dir) ? CheckpointFiles.read(dir) : ShardedCheckpoint.gather(dir);
     }
 
     /** Writes this checkpoint to {@code dir} atomically: a crash mid-write leaves the previous one loadable. */
@@ -118,25 +138,37 @@ public record Checkpoint(SaeConfig sae, TrainConfig train, Scales scales, TrainS
     }
 
     private static void saveAtomically(Path dir, Writer files) {
-        Path abs = dir.toAbsolutePath();
-        Path tmp = sibling(abs, ".tmp"), old = sibling(abs, ".old");
         try {
-            deleteTree(tmp);
-            Files.createDirectories(tmp);
+            Path tmp = freshTmp(dir);
             files.write(tmp);
-            AtomicFiles.syncDirectory(tmp);
-            if (isComplete(abs)) {
-                deleteTree(old);
-                AtomicFiles.move(abs, old);
-            } else {
-                deleteTree(abs);
-            }
-            AtomicFiles.move(tmp, abs);
-            AtomicFiles.syncDirectory(abs.getParent());
-            deleteTree(old);
+            swapIn(dir);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write checkpoint " + dir + ": " + e.getMessage(), e);
         }
+    }
+
+    /** Empties (creates) the sibling {@code DIR.tmp} a save writes into, and returns it. */
+    static Path freshTmp(Path dir) throws IOException {
+        Path tmp = sibling(dir, ".tmp");
+        deleteTree(tmp);
+        Files.createDirectories(tmp);
+        return tmp;
+    }
+
+    /** Puts the completely written {@code DIR.tmp} in place of {@code DIR} by the renames of the class comment. */
+    static void swapIn(Path dir) throws IOException {
+        Path abs = dir.toAbsolutePath();
+        Path tmp = sibling(abs, ".tmp"), old = sibling(abs, ".old");
+        AtomicFiles.syncDirectory(tmp);
+        if (isComplete(abs)) {
+            deleteTree(old);
+            AtomicFiles.move(abs, old);
+        } else {
+            deleteTree(abs);
+        }
+        AtomicFiles.move(tmp, abs);
+        AtomicFiles.syncDirectory(abs.getParent());
+        deleteTree(old);
     }
 
     /** Optimizer steps completed when this checkpoint was taken. */
@@ -144,7 +176,12 @@ public record Checkpoint(SaeConfig sae, TrainConfig train, Scales scales, TrainS
         return state.step();
     }
 
+    /** A complete directory in either layout: the single-file one, or a sharded one with every shard file ({@link ShardedCheckpoint}). */
     static boolean isComplete(Path dir) {
+        return isSingleFile(dir) || ShardedCheckpoint.isComplete(dir);
+    }
+
+    private static boolean isSingleFile(Path dir) {
         return Files.isRegularFile(dir.resolve(META)) && Files.isRegularFile(dir.resolve(MODEL)) && Files.isRegularFile(dir.resolve(STATE));
     }
 
@@ -153,7 +190,7 @@ public record Checkpoint(SaeConfig sae, TrainConfig train, Scales scales, TrainS
         return abs.resolveSibling(abs.getFileName() + suffix);
     }
 
-    private static void deleteTree(Path root) throws IOException {
+    static void deleteTree(Path root) throws IOException {
         if (!Files.exists(root)) return;
         try (Stream<Path> walk = Files.walk(root)) {
             for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) Files.delete(p);

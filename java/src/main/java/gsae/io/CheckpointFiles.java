@@ -48,6 +48,11 @@ final class CheckpointFiles {
         state.putAll(tensors("adam_v.", s.adamV()));
         state.put("since_fired", s.sinceFired());
         SafeTensors.writeChunked(dir.resolve(Checkpoint.STATE), state, Map.of());
+        writeMeta(meta, dir);
+    }
+
+    /** checkpoint.json, atomically: the mark of a complete directory, so written last. */
+    static void writeMeta(ObjectNode meta, Path dir) throws IOException {
         byte[] bytes = JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(meta);
         AtomicFiles.write(dir.resolve(Checkpoint.META), ch -> {
             ByteBuffer buf = ByteBuffer.wrap(bytes);
@@ -55,7 +60,26 @@ final class CheckpointFiles {
         });
     }
 
+    /**
+     * checkpoint.json's contents.
+     *
+     * @param shards the number of shard files of a sharded checkpoint ({@link ShardedCheckpoint}), 0 for the single-file layout
+     */
+    record Meta(SaeConfig sae, TrainConfig train, Scales scales, long step, long dataPosition, DataRecord data, Parallelism parallel, int shards) {}
+
     static Checkpoint read(Path dir) {
+        Meta m = readMeta(dir);
+        Path metaFile = dir.resolve(Checkpoint.META);
+        try {
+            TrainState state = readState(dir, m.sae(), m.step());
+            return new Checkpoint(m.sae(), m.train(), m.scales(), state, m.dataPosition(), m.data(), m.parallel());
+        } catch (IllegalArgumentException e) {
+            throw new DataException(metaFile, "invalid: " + e.getMessage());
+        }
+    }
+
+    /** checkpoint.json of {@code dir}, checked field by field; a missing or invalid field is a DataException naming it. */
+    static Meta readMeta(Path dir) {
         Path metaFile = dir.resolve(Checkpoint.META);
         JsonNode root;
         try {
@@ -75,12 +99,17 @@ final class CheckpointFiles {
                     f.decay("train.decay"), f.whole("train.seed"),
                     f.integer("train.checkpoint_every"), f.integer("train.threads"), f.bool("train.scale_acts"), f.integer("train.scale_tokens"));
             Scales scales = new Scales(f.real("scales.grad_scale"), f.real("scales.act_scale"));
-            TrainState state = readState(dir, sae, f.whole("step"));
-            return new Checkpoint(sae, train, scales, state, f.whole("data_position"), dataRecord(f), parallelism(f));
+            int shards = root.has(SHARDS) ? f.integer(SHARDS) : 0;
+            if (root.has(SHARDS) && (shards < 1 || shards > sae.latents()))
+                throw new DataException(metaFile, "field '" + SHARDS + "' is " + shards + ", expected 1.." + sae.latents());
+            return new Meta(sae, train, scales, f.whole("step"), f.whole("data_position"), dataRecord(f), parallelism(f), shards);
         } catch (IllegalArgumentException e) {
             throw new DataException(metaFile, "invalid: " + e.getMessage());
         }
     }
+
+    /** checkpoint.json's field for the number of shard files; absent in the single-file layout. */
+    static final String SHARDS = "shards";
 
     private static TrainState readState(Path dir, SaeConfig sae, long step) {
         int d = sae.d(), m = sae.latents();
@@ -100,7 +129,7 @@ final class CheckpointFiles {
     }
 
     /** A checkpoint holding NaN or Inf would train on garbage or export it: refuse it, naming the tensor. */
-    private static void finite(Path file, String prefix, Params p) {
+    static void finite(Path file, String prefix, Params p) {
         String[] names = {"encoder.weight", "encoder.bias", "W_dec", "b_dec"};
         float[][] values = {p.wEnc(), p.bEnc(), p.wDec(), p.bDec()};
         for (int t = 0; t < names.length; t++)
@@ -141,7 +170,7 @@ final class CheckpointFiles {
     }
 
     /** Sparsify tensor names (SPEC §8), with a prefix for the Adam moments. */
-    private static Map<String, ChunkedTensor> tensors(String prefix, StateChunks.Tensors p) {
+    static Map<String, ChunkedTensor> tensors(String prefix, StateChunks.Tensors p) {
         Map<String, ChunkedTensor> t = new LinkedHashMap<>();
         t.put(prefix + "encoder.weight", p.wEnc());
         t.put(prefix + "encoder.bias", p.bEnc());

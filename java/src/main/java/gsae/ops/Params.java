@@ -60,6 +60,13 @@ public record Params(int d, int m, float[] wEnc, float[] bEnc, float[] wDec, flo
         }
     }
 
+    /** Latents [first, end) of these arrays (rows of W_enc and W_dec, entries of b_enc) with b_dec whole: copies, one rank's share when latents are sharded. */
+    public Params rows(int first, int end) {
+        if (first < 0 || end > m || first > end) throw new IllegalArgumentException("latents " + first + ".." + end + " are not within 0.." + m);
+        return new Params(d, end - first, Arrays.copyOfRange(wEnc, first * d, end * d), Arrays.copyOfRange(bEnc, first, end),
+                Arrays.copyOfRange(wDec, first * d, end * d), bDec.clone());
+    }
+
     public Params copy() {
         return new Params(d, m, wEnc.clone(), bEnc.clone(), wDec.clone(), bDec.clone());
     }

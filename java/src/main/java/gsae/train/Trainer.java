@@ -10,12 +10,17 @@ import gsae.config.TrainConfig;
 import gsae.config.UserError;
 import gsae.data.BatchSource;
 import gsae.io.Checkpoint;
+import gsae.io.DataRecord;
+import gsae.io.ShardedCheckpoint;
 import gsae.ops.Backend;
 import gsae.ops.Batch;
+import gsae.ops.Params;
+import gsae.ops.Scales;
 import gsae.ops.StepMetrics;
 import gsae.ops.TrainState;
 import gsae.ops.TrainingStep;
 import gsae.parallel.DataParallelStep;
+import gsae.parallel.LatentShardedStep;
 import gsae.parallel.Slices;
 
 import java.nio.file.Path;
@@ -36,7 +41,9 @@ import java.util.Map;
  * <p>Spread over the ranks of a group ({@link #parallel}), every rank runs this loop on the same
  * stream: each reads the whole global batch (so data positions, skipped rows and the checks on a
  * batch are those of one process) and, for {@link ParallelMode#DATA}, trains on its slice of it
- * ({@link Slices}). Only rank 0 writes the checkpoint and the metrics and calls the listeners.
+ * ({@link Slices}); for {@link ParallelMode#LATENTS}, each trains its share of the latents on the
+ * whole batch ({@link LatentShardedStep}) and writes its shard of every checkpoint. Only rank 0
+ * writes the metrics (and, but for latent sharding, the checkpoint) and calls the listeners.
  */
 public final class Trainer {
 
@@ -74,6 +81,7 @@ public final class Trainer {
     private int evalEvery;
     private PeriodicEval eval;
     private volatile boolean stopRequested;
+    private long lastSaved;
     private ParallelMode mode = ParallelMode.NONE;
     private Collectives group = new SingleProcess();
 
@@ -119,39 +127,57 @@ public final class Trainer {
      * checkpointing on schedule and at the end. {@code start}'s state belongs to the run from now on.
      */
     public Result run(Checkpoint start) {
-        SaeConfig sae = start.sae();
-        TrainConfig train = start.train();
+        Started run = new Started(start.sae(), start.train(), start.scales(), start.data());
+        SaeConfig sae = run.sae();
+        TrainConfig train = run.train();
+        long first = start.step();
         source.seek(start.dataPosition());
-        Batches batches = new Batches(source, start.scales(), train.batch());
-        Meter meter = new Meter(start.step() + 1, train.batch());
-        Checkpoint last = start;
+        Batches batches = new Batches(source, run.scales(), train.batch());
+        Meter meter = new Meter(first + 1, train.batch());
+        lastSaved = first;
         StepMetrics m = null;
-        if (writes()) listeners.forEach(l -> l.started(start));
+        if (writes()) for (Listener l : listeners) l.started(start);
+        // latent sharded, a rank holds only its share during the run: not the whole starting state
+        Checkpoint last = mode == ParallelMode.LATENTS ? null : start;
+        boolean saved = false;
         try (TrainingStep step = open(sae, start.state());
-             MetricsLog metrics = writes() ? MetricsLog.open(out.resolve(METRICS), start.step()) : null) {
-            for (long t = start.step() + 1; t <= train.steps(); t++) {
+             MetricsLog metrics = writes() ? MetricsLog.open(out.resolve(METRICS), first) : null) {
+            start = null;
+            for (long t = first + 1; t <= train.steps(); t++) {
                 float lr = train.lrAt(sae, t);
                 m = step.step(mine(batches.next()), lr);
-                checkFinite(m, t, last);
+                checkFinite(m, t);
+                Params evaluated = evaluationDue(t, train) && (writes() || mode == ParallelMode.LATENTS) ? params(step) : null;
                 if (writes()) {
-                    metrics.write(withEvaluation(meter.row(t, lr, m), t, step, start));
+                    metrics.write(withEvaluation(meter.row(t, lr, m), t, evaluated, run));
                     for (Listener l : listeners) l.stepped(t, lr, m, meter.tokensPerSecond());
                 }
                 boolean end = t == train.steps() || stopAgreed();
-                if (end || train.checkpointEvery() > 0 && t % train.checkpointEvery() == 0) last = save(start, step);
+                if (end || train.checkpointEvery() > 0 && t % train.checkpointEvery() == 0) {
+                    Checkpoint c = save(run, step, end);
+                    if (c != null) last = c;
+                    saved = true;
+                }
                 if (end) break;
             }
-            if (last == start) last = save(start, step);
+            if (!saved) last = save(run, step, true);
         }
         return new Result(last, m, meter.elapsedSeconds());
     }
+
+    /** What a run keeps of its starting checkpoint besides the state. */
+    private record Started(SaeConfig sae, TrainConfig train, Scales scales, DataRecord data) {}
 
     /** The step {@link #mode} trains with; the run's state is {@code init}'s from now on. */
     private TrainingStep open(SaeConfig sae, TrainState init) {
         return switch (mode) {
             case NONE -> backend.adopt(sae, init);
             case DATA -> new DataParallelStep(sae, backend.ops(), init, group);
-            case LATENTS -> throw new UserError("--parallel latents: latent-sharded training is not in this build yet (issue #15)");
+            case LATENTS -> {
+                if (sae.latents() < group.size())
+                    throw new UserError("--latents " + sae.latents() + " is fewer than the " + group.size() + " ranks of --parallel latents: every rank needs a latent");
+                yield LatentShardedStep.ofWhole(sae, backend.ops(), group, init);
+            }
         };
     }
 
@@ -173,25 +199,53 @@ public final class Trainer {
         return flag[0] > 0;
     }
 
-    private Checkpoint save(Checkpoint start, TrainingStep step) {
+    /**
+     * Writes the checkpoint and returns it as the listeners and the result see it. Latent sharded:
+     * every rank writes its shard ({@link ShardedCheckpoint}); the whole checkpoint is read back on
+     * rank 0 for its listeners and, at the {@code end}, on every rank for the result; before the end
+     * this returns null, so that no rank keeps a whole state while it trains its share.
+     */
+    private Checkpoint save(Started start, TrainingStep step, boolean end) {
+        if (mode == ParallelMode.LATENTS) {
+            lastSaved = step.state().step();
+            Path dir = out.resolve(CHECKPOINT);
+            ShardedCheckpoint.save(dir, group, start.sae(), start.train(), start.scales(), step.chunks(), source.position(), start.data());
+            if (!writes() && !end) return null;
+            Checkpoint c = Checkpoint.load(dir);
+            if (writes()) saved(c);
+            return end ? c : null;
+        }
         Checkpoint c = new Checkpoint(start.sae(), start.train(), start.scales(), step.state(), source.position(), start.data(),
                 new Parallelism(mode, group.size()));
+        lastSaved = c.step();
         if (!writes()) return c;
         c.save(out.resolve(CHECKPOINT));
-        LOG.log(System.Logger.Level.DEBUG, "checkpoint at step {0} written to {1}", c.step(), out.resolve(CHECKPOINT));
-        for (Listener l : listeners) l.saved(c);
+        saved(c);
         return c;
     }
 
-    private Map<String, Number> withEvaluation(Map<String, Number> row, long t, TrainingStep step, Checkpoint start) {
-        if (eval != null && (t % evalEvery == 0 || t == start.train().steps()))
-            row.putAll(eval.evaluate(t, step.state().params(), start.scales()));
+    private void saved(Checkpoint c) {
+        LOG.log(System.Logger.Level.DEBUG, "checkpoint at step {0} written to {1}", c.step(), out.resolve(CHECKPOINT));
+        for (Listener l : listeners) l.saved(c);
+    }
+
+    private boolean evaluationDue(long t, TrainConfig train) {
+        return eval != null && (t % evalEvery == 0 || t == train.steps());
+    }
+
+    /** The whole SAE's parameters to evaluate: latent sharded, gathered from every rank (a collective, so every rank calls it). */
+    private static Params params(TrainingStep step) {
+        return step instanceof LatentShardedStep sharded ? sharded.gatherParams() : step.state().params();
+    }
+
+    private Map<String, Number> withEvaluation(Map<String, Number> row, long t, Params evaluated, Started start) {
+        if (evaluated != null) row.putAll(eval.evaluate(t, evaluated, start.scales()));
         return row;
     }
 
-    private static void checkFinite(StepMetrics m, long t, Checkpoint last) {
+    private void checkFinite(StepMetrics m, long t) {
         if (!Double.isFinite(m.loss()))
             throw new UserError("step " + t + ": the loss is " + m.loss() + " (learning rate too high, or non-finite data?); "
-                    + "the last checkpoint is from step " + last.step());
+                    + "the last checkpoint is from step " + lastSaved);
     }
 }

@@ -43,7 +43,7 @@ class DataParallelRunTest {
         return new DataRun.Options(32, 4, 0.5f, steps, 31, 1e-2f, 2, Decay.NONE, 5L, 2, 1, 4, null, 31L, false);
     }
 
-    private static DataRun.Outcome run(Path out, DataRun.Options o, boolean resume, SaeBackend backend, Parallel mode, Group group,
+    static DataRun.Outcome run(Path out, DataRun.Options o, boolean resume, SaeBackend backend, Parallel mode, Group group,
                                        DataRun.Listener l) {
         try (DataRun run = DataRun.open(out, o, resume, false, null, false, DataRunTest.SYNTHETIC, QUIET, mode, group);
              Engine engine = Engine.open(backend, 1, QUIET, false)) {
@@ -51,7 +51,7 @@ class DataParallelRunTest {
         }
     }
 
-    private static Checkpoint single(Path out, int steps, SaeBackend backend) {
+    static Checkpoint single(Path out, int steps, SaeBackend backend) {
         run(out, options(steps), false, backend, Parallel.NONE, Group.single(), new DataRun.Listener() {});
         return Checkpoint.load(out.resolve(DataRun.CHECKPOINT));
     }
@@ -113,13 +113,6 @@ class DataParallelRunTest {
         assertTrue(e.getMessage().contains("--parallel"), e.getMessage());
     }
 
-    @Test
-    void latentShardingIsRefusedUntilItExists(@TempDir Path dir) {
-        UserError e = assertThrows(UserError.class, () -> run(dir, options(2), false, SaeBackend.CPU, Parallel.LATENTS, Group.single(),
-                new DataRun.Listener() {}));
-        assertTrue(e.getMessage().contains("--parallel latents"), e.getMessage());
-    }
-
     /** SaeTrainer: each rank pushes its rows of every global batch; the ranks train what one process trains on the whole batch. */
     @ParameterizedTest(name = "{0} ranks")
     @ValueSource(ints = {2, 3})
@@ -150,12 +143,12 @@ class DataParallelRunTest {
         assertTrue(other.getMessage().startsWith("parallel:"), other.getMessage());
     }
 
-    private static SaeTrainer.Builder builder() {
+    static SaeTrainer.Builder builder() {
         return SaeTrainer.builder(12, 32, 4).beta(0.5f).auxK(4).deadTokens(31).learningRate(1e-2f).threads(1).backend(SaeBackend.CPU);
     }
 
     /** One process pushing whole batches; returns the reconstruction of the first batch, which depends on every parameter. */
-    private static float[] pushWhole(SaeBackend backend, float[][] x, float[][] g, int n) {
+    static float[] pushWhole(SaeBackend backend, float[][] x, float[][] g, int n) {
         try (SaeTrainer t = builder().backend(backend).build()) {
             for (int s = 0; s < x.length; s++) t.step(x[s], g[s], n);
             return t.sae().reconstruct(x[0], n);
