@@ -76,7 +76,14 @@ public final class Main implements Callable<Integer> {
         int code = run(cl, args);
         cl.getErr().flush();
         // In a multi-process job: finalise MPI after success; after a failure end every rank (MPI_Abort), not just this one.
-        System.exit(Launch.end(code));
+        try {
+            code = Launch.end(code);
+        } catch (RuntimeException e) {
+            cl.getErr().println(Errors.lead() + "ending MPI failed: " + e.getMessage());
+            cl.getErr().flush();
+            code = code == 0 ? INTERNAL_ERROR : code;
+        }
+        System.exit(code);
     }
 
     /** What the run needs, when a command knows it: the out-of-memory line quotes it. */
