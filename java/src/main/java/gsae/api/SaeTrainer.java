@@ -45,7 +45,8 @@ import java.util.function.Consumer;
  * pushes its own rows of each global batch (the global batch is the ranks' rows in rank order);
  * every rank then takes the step one process takes on the global batch and gets its metrics. The
  * first global batch sets the scales and b_dec, rank 0's initial state is broadcast, and
- * {@link #save} writes on rank 0 only (every rank calls it).
+ * {@link #save} writes on rank 0 only (every rank calls it; checkpoint listeners run on rank 0,
+ * metrics listeners on every rank).
  */
 public final class SaeTrainer implements AutoCloseable {
 

@@ -14,6 +14,10 @@
  * once. These take a stream for the one line that says why AUTO fell back to the CPU, and report
  * what the user can fix as {@code gsae.config.UserError}s naming the {@code gsae} option.
  *
+ * <p>A run can be spread over the processes of an MPI launch ({@link gsae.api.Parallel},
+ * {@link gsae.api.Group}): {@code SaeTrainer.Builder.parallel} and {@code DataRun.open}'s
+ * overload take the mode and the group, which the caller opens ({@code Group.fromEnvironment()}).
+ *
  * <p>Nothing here prints, exits or installs shutdown hooks; what the library has to say goes to
  * {@link java.lang.System.Logger} under the names of its classes. Errors in what the caller passes
  * are {@link java.lang.IllegalArgumentException}s whose message names the option or argument.

@@ -62,11 +62,6 @@ public record Checkpoint(SaeConfig sae, TrainConfig train, Scales scales, TrainS
         this(sae, train, scales, state, dataPosition, data, Parallelism.SINGLE);
     }
 
-    /** This checkpoint as written by a run spread as {@code p}. */
-    public Checkpoint withParallel(Parallelism p) {
-        return new Checkpoint(sae, train, scales, state, dataPosition, data, p);
-    }
-
     static void check(SaeConfig sae, TrainConfig train, int d, int m, long step, long dataPosition) {
         if (d != sae.d() || m != sae.latents())
             throw new IllegalArgumentException("checkpoint state has d=" + d + ", M=" + m + " but the SAE config says d=" + sae.d() + ", M=" + sae.latents());

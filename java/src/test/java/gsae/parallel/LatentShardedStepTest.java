@@ -96,9 +96,25 @@ class LatentShardedStepTest {
 
     /** Trains STEPS steps from batch seed {@code first} on. */
     static Run train(gsae.ops.TrainingStep step, int first) {
+        return train(step, first, true);
+    }
+
+    static Run train(gsae.ops.TrainingStep step, int first, boolean withGradients) {
         List<StepMetrics> metrics = new ArrayList<>();
-        for (int s = first; s < first + STEPS; s++) metrics.add(step.step(ShardedProblem.batch(N, D, true, 100 + s), LR));
+        for (int s = first; s < first + STEPS; s++) metrics.add(step.step(ShardedProblem.batch(N, D, withGradients, 100 + s), LR));
         return new Run(metrics, step.snapshot());
+    }
+
+    /** Batches without gradients: β falls back to 0 on every rank as in one process (SPEC §2). */
+    @Test
+    void withoutGradientsBetaFallsBackToZero() {
+        SaeConfig cfg = config(51, 2f);
+        TrainState init = TrainState.fresh(ShardedProblem.params(D, 51, 12));
+        Run single = train(new HostTrainingStep(cfg, new FastOps(1), init), 0, false);
+        List<Run> sharded = LocalRanks.run(2, c -> train(LatentShardedStep.ofWhole(cfg, new FastOps(1), c, init), 0, false));
+        TrainState whole = ShardedProblem.gather(sharded.stream().map(Run::state).toList());
+        assertArrayEquals(single.state().sinceFired(), whole.sinceFired(), "the selections of every step");
+        assertParamsClose("parameters", single.state().params(), whole.params(), STEPS * ShardedProblem.stepEps(cfg, N), LR * Math.sqrt(D));
     }
 
     static Run single(SaeConfig cfg, Ops ops, TrainState init, int first) {

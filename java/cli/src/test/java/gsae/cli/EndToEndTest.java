@@ -69,4 +69,29 @@ class EndToEndTest {
         assertEquals(Main.USER_ERROR, eval.code());
         assertEquals(1, eval.err().lines().count(), eval.err());
     }
+
+    /**
+     * --parallel latents in one process (a group of one): the checkpoint is written per shard; export
+     * reads it gathered; --resume without --parallel at the same step rewrites it in the one-file
+     * layout, whose export is the same bytes.
+     */
+    @Test
+    void aLatentShardedCheckpointExportsAndResumesInOneProcess(@TempDir Path dir) throws Exception {
+        Path run = dir.resolve("run"), ckpt = run.resolve("checkpoint");
+        CliTest.Run train = gsae("train", "--parallel", "latents", "--latents", "50", "--k", "4", "--beta", "1", "--steps", "4",
+                "--batch", "64", "--backend", "cpu", "--threads", "1", "--out", run.toString(), "--quiet");
+        assertEquals(0, train.code(), train.err());
+        assertTrue(Files.isRegularFile(ckpt.resolve("shard-00000-of-00001.safetensors")), "one shard file");
+        assertTrue(!Files.exists(ckpt.resolve("model.safetensors")), "no one-file model");
+        CliTest.Run sharded = gsae("export", "--checkpoint", ckpt.toString(), "--format", "sparsify", "--out", dir.resolve("a").toString());
+        assertEquals(0, sharded.code(), sharded.err());
+
+        CliTest.Run resume = gsae("train", "--resume", "--steps", "4", "--out", run.toString(), "--quiet");
+        assertEquals(0, resume.code(), resume.err());
+        assertTrue(Files.isRegularFile(ckpt.resolve("model.safetensors")), "rewritten by one process in the one-file layout");
+        CliTest.Run single = gsae("export", "--checkpoint", ckpt.toString(), "--format", "sparsify", "--out", dir.resolve("b").toString());
+        assertEquals(0, single.code(), single.err());
+        for (String f : new String[]{"sae.safetensors", "cfg.json"})
+            assertArrayEquals(Files.readAllBytes(dir.resolve("a").resolve(f)), Files.readAllBytes(dir.resolve("b").resolve(f)), f);
+    }
 }
