@@ -1,5 +1,7 @@
 package gsae.comm;
 
+import gsae.config.UserError;
+
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
@@ -69,7 +71,7 @@ final class MpiLibrary {
             SymbolLookup lib = open(candidate);
             if (lib != null) return new MpiLibrary(lib, candidate);
         }
-        throw new IllegalStateException("no MPI library found (tried " + String.join(", ", tried)
+        throw new UserError("this process was launched as one of several ranks, but no MPI library was found (tried " + String.join(", ", tried)
                 + "): install Open MPI or MPICH, or set GSAE_MPI_LIBRARY to the libmpi.so your mpirun belongs to");
     }
 

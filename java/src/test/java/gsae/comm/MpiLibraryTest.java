@@ -1,11 +1,13 @@
 package gsae.comm;
 
+import gsae.config.UserError;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The library is chosen from the launcher's environment: its own family first, GSAE_MPI_LIBRARY alone when set. */
@@ -28,6 +30,12 @@ class MpiLibraryTest {
     @Test
     void anExplicitLibraryIsTheOnlyOneTried() {
         assertEquals(List.of("/opt/mpi/lib/libmpi.so"), MpiLibrary.candidates(Map.of("GSAE_MPI_LIBRARY", " /opt/mpi/lib/libmpi.so", "PMI_SIZE", "2")));
+    }
+
+    @Test
+    void aMissingLibraryIsOneLineNamingWhatWasTried() {
+        UserError e = assertThrows(UserError.class, () -> MpiLibrary.load(Map.of("GSAE_MPI_LIBRARY", "/nonexistent/libmpi.so")));
+        assertTrue(e.getMessage().contains("tried /nonexistent/libmpi.so") && e.getMessage().contains("GSAE_MPI_LIBRARY"), e.getMessage());
     }
 
     @Test
