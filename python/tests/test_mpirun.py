@@ -4,7 +4,7 @@ Each mode equals one process on the same data: parameters within a tolerance a h
 smaller than one Adam step (so a missing or doubled reduction, which moves parameters by whole
 steps, fails), and identical selections (the dead-latent counters record every latent's last
 firing). β = 1 with AuxK active (dead latents within a few steps), M = 1,031 not divisible by 2.
-A 2-rank run stopped mid-way and resumed equals the uninterrupted one bit for bit; a failing
+A 2-rank run of either mode killed mid-way and resumed equals the uninterrupted one bit for bit; a failing
 rank ends the whole job with one line naming it; a sharded checkpoint exports to the files one
 process's does (names, cfg.json, tensors within the tolerance).
 Skips where no Open MPI mpirun is installed (make test installs it).
@@ -96,6 +96,11 @@ def data2(base):
 
 
 @pytest.fixture(scope="module")
+def latents2(base):
+    return train(str(base / "latents2"), ranks=2, parallel="latents")
+
+
+@pytest.fixture(scope="module")
 def one_export(one):
     return export(one, one + "-export")
 
@@ -129,15 +134,16 @@ def test_data_parallel_equals_one_process(one, one_export, data2):
     assert json.load(open(os.path.join(data2, "checkpoint", "checkpoint.json")))["parallel"] == {"mode": "data", "ranks": 2}
 
 
-def test_latent_sharded_equals_one_process_and_exports_like_it(one, one_export, base):
-    latents2 = train(str(base / "latents2"), ranks=2, parallel="latents")
+def test_latent_sharded_equals_one_process_and_exports_like_it(one, one_export, latents2):
     assert_same_training(one, one_export, latents2)
     assert json.load(open(os.path.join(latents2, "checkpoint", "checkpoint.json")))["parallel"] == {"mode": "latents", "ranks": 2}
 
 
-def test_a_stopped_run_resumed_equals_the_uninterrupted_one(data2, base):
-    out = str(base / "stopped")
-    cmd = [*mpirun(), "-np", "2", LAUNCHER, "train", "--parallel", "data", *map(str, RUN), "--out", out]
+@pytest.mark.parametrize("mode", ["data", "latents"])
+def test_a_stopped_run_resumed_equals_the_uninterrupted_one(mode, request, base):
+    uninterrupted = request.getfixturevalue(mode + "2")
+    out = str(base / ("stopped-" + mode))
+    cmd = [*mpirun(), "-np", "2", LAUNCHER, "train", "--parallel", mode, *map(str, RUN), "--out", out]
     job = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=ENV, start_new_session=True)
     saved = os.path.join(out, "checkpoint", "checkpoint.json")
     deadline = time.monotonic() + 240
@@ -151,10 +157,12 @@ def test_a_stopped_run_resumed_equals_the_uninterrupted_one(data2, base):
     step = json.load(open(saved))["step"]
     assert step < STEPS, f"the run ended (step {step}) before it could be stopped"
 
-    p = gsae_ranks(2, "train", "--parallel", "data", *RUN, "--out", out, "--resume")
+    p = gsae_ranks(2, "train", "--parallel", mode, *RUN, "--out", out, "--resume")
     assert p.returncode == 0, p.stderr
-    for f in ("model.safetensors", "state.safetensors"):
-        a, b = tensors(os.path.join(data2, "checkpoint", f)), tensors(os.path.join(out, "checkpoint", f))
+    files = sorted(f for f in os.listdir(os.path.join(uninterrupted, "checkpoint")) if f.endswith(".safetensors"))
+    assert files == sorted(f for f in os.listdir(os.path.join(out, "checkpoint")) if f.endswith(".safetensors"))
+    for f in files:
+        a, b = tensors(os.path.join(uninterrupted, "checkpoint", f)), tensors(os.path.join(out, "checkpoint", f))
         for name in a:
             assert np.array_equal(a[name], b[name]), f"{f} {name} differs after resuming from step {step}"
 
