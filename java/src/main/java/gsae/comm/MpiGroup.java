@@ -174,7 +174,7 @@ public final class MpiGroup implements Collectives {
 
     @Override
     public synchronized void barrier() {
-        open();
+        requireOpen();
         int rc;
         try {
             rc = mpi.barrier(abi.world());
@@ -218,13 +218,13 @@ public final class MpiGroup implements Collectives {
 
     /** The element count of {@code buf}; checks the group is open and the size is whole elements. */
     private long count(MemorySegment buf, ElementType type) {
-        open();
+        requireOpen();
         if (buf.byteSize() % type.size != 0)
             throw new IllegalArgumentException(buf.byteSize() + " bytes is not a whole number of " + type + " elements");
         return buf.byteSize() / type.size;
     }
 
-    private void open() {
+    private void requireOpen() {
         if (closed) throw new IllegalStateException("the MPI group was closed");
     }
 

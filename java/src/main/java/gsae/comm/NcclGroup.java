@@ -101,7 +101,7 @@ public final class NcclGroup implements Collectives {
     /** An all-reduce of one word, then a wait for the stream: every rank has arrived when it returns. */
     @Override
     public void barrier() {
-        open();
+        requireOpen();
         nccl.check(nccl.allReduce(word, word, 1, type(ElementType.I32), op(ReduceOp.SUM), comm, stream), "ncclAllReduce (barrier)");
         cuda.synchronize(stream);
     }
@@ -118,13 +118,13 @@ public final class NcclGroup implements Collectives {
     }
 
     private long count(MemorySegment buf, ElementType type) {
-        open();
+        requireOpen();
         if (buf.byteSize() % type.size != 0)
             throw new IllegalArgumentException(buf.byteSize() + " bytes is not a whole number of " + type + " elements");
         return buf.byteSize() / type.size;
     }
 
-    private void open() {
+    private void requireOpen() {
         if (closed) throw new IllegalStateException("the NCCL group was closed");
     }
 

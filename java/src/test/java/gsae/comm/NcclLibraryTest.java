@@ -3,10 +3,13 @@ package gsae.comm;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.Map;
-import java.util.Optional;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -28,8 +31,8 @@ class NcclLibraryTest {
         assertTrue(v >= 2_00_00 && v < 100_00_00, "NCCL version code " + v);
         byte[] a = nccl.uniqueId(), b = nccl.uniqueId();
         assertEquals(128, a.length);
-        assertFalse(java.util.Arrays.equals(a, new byte[128]), "an all-zero unique id");
-        assertFalse(java.util.Arrays.equals(a, b), "two unique ids alike");
+        assertFalse(Arrays.equals(a, new byte[128]), "an all-zero unique id");
+        assertFalse(Arrays.equals(a, b), "two unique ids alike");
         assertTrue(nccl.errorString(4).toLowerCase().contains("invalid argument"), nccl.errorString(4));
     }
 
@@ -47,24 +50,23 @@ class NcclLibraryTest {
 
     /** libnccl.so.2's path, or the test skips. */
     private static String library() {
+        List<Path> candidates = new ArrayList<>();
         String own = System.getenv("GSAE_NCCL_LIBRARY");
-        if (own != null && Files.isRegularFile(Path.of(own))) return own;
-        Optional<Path> venv = Optional.empty();
-        Path lib = Path.of("..", ".venv", "lib");
-        if (Files.isDirectory(lib)) {
-            try (Stream<Path> found = Files.find(lib, 6, (p, attr) -> p.endsWith(Path.of("nvidia", "nccl", "lib", "libnccl.so.2")))) {
-                venv = found.findFirst();
+        if (own != null) candidates.add(Path.of(own));
+        Path venv = Path.of("..", ".venv", "lib"); // a PyTorch with CUDA brings nvidia/nccl/lib/libnccl.so.2
+        if (Files.isDirectory(venv)) {
+            try (Stream<Path> found = Files.find(venv, 6, (p, attr) -> p.endsWith(Path.of("nvidia", "nccl", "lib", "libnccl.so.2")))) {
+                found.forEach(candidates::add);
             } catch (IOException e) {
-                venv = Optional.empty();
+                throw new UncheckedIOException(e);
             }
         }
-        if (venv.isPresent()) return venv.get().toString();
-        String onPath = null;
         for (String dir : System.getenv().getOrDefault("LD_LIBRARY_PATH", "").split(":"))
-            if (!dir.isEmpty() && Files.isRegularFile(Path.of(dir, "libnccl.so.2"))) onPath = Path.of(dir, "libnccl.so.2").toString();
-        for (String dir : new String[] {"/usr/lib/x86_64-linux-gnu", "/usr/local/cuda/lib64"})
-            if (onPath == null && Files.isRegularFile(Path.of(dir, "libnccl.so.2"))) onPath = Path.of(dir, "libnccl.so.2").toString();
-        assumeTrue(onPath != null, "no libnccl.so.2 here (not in GSAE_NCCL_LIBRARY, .venv or the library path): the NCCL binding is not checked");
-        return onPath;
+            if (!dir.isEmpty()) candidates.add(Path.of(dir, "libnccl.so.2"));
+        candidates.add(Path.of("/usr/lib/x86_64-linux-gnu/libnccl.so.2"));
+        candidates.add(Path.of("/usr/local/cuda/lib64/libnccl.so.2"));
+        Path found = candidates.stream().filter(Files::isRegularFile).findFirst().orElse(null);
+        assumeTrue(found != null, "no libnccl.so.2 here (not in GSAE_NCCL_LIBRARY, .venv or the library path): the NCCL binding is not checked");
+        return found.toString();
     }
 }
