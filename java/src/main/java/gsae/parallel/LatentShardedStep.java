@@ -29,13 +29,14 @@ import java.util.Arrays;
  * <li>the ranks' partial decodes a·W_dec (and ê = a_aux·W_dec) all-reduced, b_dec added;
  * <li>losses and the owned latents' gradients from the global residual ({@link ShardBackward}); the
  *     encoder's part of db_dec all-reduced, so b_dec's gradient is the same on every rank;
- * <li>{@link Ops#update} on the owned rows and the replicated b_dec.
+ * <li>{@link Ops#update} on the owned rows and the replicated b_dec, then rank 0's b_dec broadcast,
+ *     so that the replicas cannot drift apart should an all-reduce round differently on some rank.
  * </ol>
  *
  * The result equals {@link gsae.ops.HostTrainingStep} on the whole SAE up to float summation order,
  * with the same selections away from near-ties. Traffic per rank and step, for N tokens, P ranks:
  * gathers of N·k·P and N·k_aux·P (score, index) pairs (8 bytes each), all-reduces of N·d floats for
- * x̂ (and N·d for ê when a latent is dead) and d + 2 doubles, plus one long: O(N·((k + k_aux)·P + d)),
+ * x̂ (and N·d for ê when a latent is dead) and d + 2 doubles, one long, and a broadcast of d floats: O(N·((k + k_aux)·P + d)),
  * independent of M. One instance serves one thread, the rank's.
  */
 public final class LatentShardedStep implements TrainingStep {
@@ -110,6 +111,8 @@ public final class LatentShardedStep implements TrainingStep {
         comm.allReduce(reduced, ReduceOp.SUM);
         for (int j = 0; j < d; j++) grads.bDec()[j] = (float) (r.dxhatSum()[j] - reduced[j]);
         ops.update(p, grads, state.adamM(), state.adamV(), lr, ++step);
+        // MPI recommends but does not require that an all-reduce give every rank the same bits: rank 0's b_dec is the one kept
+        if (shard.ranks() > 1) comm.broadcast(p.bDec(), 0);
         return new StepMetrics(r.losses().fvu(), r.losses().auxk(), r.losses().loss(), reduced[d] / n, reduced[d + 1] / cfg.latents());
     }
 
