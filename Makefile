@@ -16,7 +16,7 @@ PY_DEPS := torch transformers safetensors tokenizers datasets numpy tqdm pytest 
 # pip's retries only wait where the default index is unreachable and a local one is configured.
 PIP_RETRIES ?= 0
 
-.PHONY: all build test demo bench bench-full dist kernels jdk clean venv experiment experiment-quick gcide
+.PHONY: all build test demo bench bench-full dist kernels jdk clean venv experiment experiment-quick gcide mpi
 
 all: build
 
@@ -38,9 +38,18 @@ build: jdk kernels emulator
 	$(MVN) -q -DskipTests install
 	@echo "✓ build: ./gsae --help"
 
-test: jdk kernels emulator emulator-planted venv
+test: jdk kernels emulator emulator-planted venv mpi
 	$(MVN) install $(EMU_TEST_FLAGS)
 	$(VENV)/bin/python -m pytest -q python/tests
+
+# Multi-process runs (#15) need an MPI; the tests run ranks under mpirun (gsae.comm.MpiGroupTest,
+# python/tests/test_mpirun.py) and skip, saying so, without one. Open MPI comes from Debian when no
+# mpirun is here (as root, like the rest of the toolchain here); only its runtime: gsae binds it through FFM.
+mpi:
+	@if command -v mpirun >/dev/null; then echo "✓ mpi: $$(mpirun --version 2>/dev/null | head -1)"; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openmpi-bin >/dev/null; \
+	then echo "✓ mpi: installed $$(mpirun --version 2>/dev/null | head -1) from Debian"; \
+	else echo "✗ no mpirun, and Open MPI could not be installed (as root: apt-get install openmpi-bin): the mpirun tests skip"; fi
 
 # The stamp is written last, so an interrupted install is redone; editing pyproject.toml redoes it too.
 venv: $(VENV)/.installed

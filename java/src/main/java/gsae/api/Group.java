@@ -51,7 +51,11 @@ public final class Group implements AutoCloseable {
         return collectives;
     }
 
-    /** Releases the group (for MPI, finalizes it); call it once, after the run. */
+    /**
+     * Releases the group's buffers; call it once, after the run. MPI itself stays up until the
+     * process ends ({@link Launch#end}: finalised after success, the job aborted after a failure),
+     * so that a rank failing mid-run never waits in MPI_Finalize for ranks that wait for it.
+     */
     @Override
     public void close() {
         collectives.close();

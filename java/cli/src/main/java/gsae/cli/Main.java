@@ -1,6 +1,7 @@
 package gsae.cli;
 
 import gsae.api.DataSources;
+import gsae.api.Launch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
@@ -72,7 +73,17 @@ public final class Main implements Callable<Integer> {
         CommandLine cl = commandLine(new Main());
         // Straight to the file descriptor: System.out would swallow a write error before PrintWriter could see it.
         cl.setOut(new PrintWriter(new OutputStreamWriter(new FileOutputStream(FileDescriptor.out), StandardCharsets.UTF_8), true));
-        System.exit(run(cl, args));
+        int code = run(cl, args);
+        cl.getErr().flush();
+        // In a multi-process job: finalise MPI after success; after a failure end every rank (MPI_Abort), not just this one.
+        try {
+            code = Launch.end(code);
+        } catch (RuntimeException e) {
+            cl.getErr().println(Errors.lead() + "ending MPI failed: " + e.getMessage());
+            cl.getErr().flush();
+            code = code == 0 ? INTERNAL_ERROR : code;
+        }
+        System.exit(code);
     }
 
     /** What the run needs, when a command knows it: the out-of-memory line quotes it. */
@@ -88,7 +99,7 @@ public final class Main implements Callable<Integer> {
         try {
             return cl.execute(args);
         } catch (OutOfMemoryError e) {
-            cl.getErr().println(Errors.outOfMemory(Runtime.getRuntime().maxMemory(), memoryNeed));
+            cl.getErr().println(Errors.lead() + Errors.outOfMemory(Runtime.getRuntime().maxMemory(), memoryNeed));
             cl.getErr().flush();
             return USER_ERROR;
         }

@@ -34,7 +34,7 @@ class OutOfMemoryTest {
     @Test
     void theMessageSuggestsAHeapAboveTheNeed() {
         String m = Errors.outOfMemory(2L << 30, 5L << 30);
-        assertEquals("gsae: out of memory: the Java heap (2.0 GiB) is full; this run needs about 5.0 GiB: raise it with GSAE_JAVA_OPTS=-Xmx7g, "
+        assertEquals("out of memory: the Java heap (2.0 GiB) is full; this run needs about 5.0 GiB: raise it with GSAE_JAVA_OPTS=-Xmx7g, "
                 + "or use fewer --latents or a smaller --batch", m);
         assertTrue(Errors.outOfMemory(2L << 30, 0).contains("is full: raise it with GSAE_JAVA_OPTS=-Xmx4g"));
     }
