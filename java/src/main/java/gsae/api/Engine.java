@@ -29,7 +29,13 @@ public final class Engine implements AutoCloseable {
      * @param details also print the driver's own words on a second line when they differ
      */
     public static Engine open(SaeBackend kind, int threads, PrintStream log, boolean details) {
-        return new Engine(Backends.choose(BackendKind.valueOf(kind.name()), threads, log, details));
+        return open(kind, 0, threads, log, details);
+    }
+
+    /** {@link #open(SaeBackend, int, PrintStream, boolean)} on CUDA device {@code device} (0, 1, … as the driver counts them). */
+    public static Engine open(SaeBackend kind, int device, int threads, PrintStream log, boolean details) {
+        if (device < 0) throw new IllegalArgumentException("CUDA device index must be ≥ 0, got " + device);
+        return new Engine(Backends.choose(BackendKind.valueOf(kind.name()), device, threads, log, details));
     }
 
     /** Why no CUDA backend can open here (no driver, no device, kernels not built), or null when one can. */

@@ -18,6 +18,14 @@ public final class Launch {
     }
 
     /**
+     * The CUDA device this process uses when none is named: its rank among the ranks on its machine
+     * under mpirun (so one process per GPU takes GPUs 0, 1, … in order), else 0.
+     */
+    public static int defaultDevice() {
+        return Groups.localRank(System.getenv());
+    }
+
+    /**
      * Ends this process's part of the job and returns {@code exitCode}: after success (0), MPI is
      * finalised if a run opened it (every rank does so); after a failure, the whole job is ended
      * with {@code exitCode} (MPI_Abort), so that no rank waits forever for this one. Without MPI

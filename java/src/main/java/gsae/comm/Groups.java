@@ -29,6 +29,15 @@ public final class Groups {
         return number(env, "OMPI_COMM_WORLD_RANK", "PMI_RANK", 0, "a rank");
     }
 
+    /**
+     * This rank's index among the ranks on its own machine (Open MPI's {@code
+     * OMPI_COMM_WORLD_LOCAL_RANK}, MPICH/Hydra's {@code MPI_LOCALRANKID}); 0 when not launched so.
+     * One process per GPU takes the GPU of this index.
+     */
+    public static int localRank(Map<String, String> env) {
+        return number(env, "OMPI_COMM_WORLD_LOCAL_RANK", "MPI_LOCALRANKID", 0, "a local rank");
+    }
+
     private static int number(Map<String, String> env, String openMpi, String mpich, int otherwise, String what) {
         for (String key : new String[] {openMpi, mpich}) {
             String v = env.get(key);

@@ -20,6 +20,11 @@ public final class Backends {
         return choose(kind, threads, log, false);
     }
 
+    /** {@link #choose(BackendKind, int, int, PrintStream, boolean)} on CUDA device 0. */
+    public static Backend choose(BackendKind kind, int threads, PrintStream log, boolean details) {
+        return choose(kind, 0, threads, log, details);
+    }
+
     /**
      * The backend for {@code kind}. AUTO picks CUDA when a device and the kernels are there, else the
      * fast CPU path and prints one plain line saying why on {@code log} (and, with {@code details},
@@ -27,18 +32,18 @@ public final class Backends {
      * {@link UserError} with the reason (CudaBackend.open says why in one line: no driver, kernels
      * not built, unsupported GPU, out of memory).
      */
-    public static Backend choose(BackendKind kind, int threads, PrintStream log, boolean details) {
+    public static Backend choose(BackendKind kind, int device, int threads, PrintStream log, boolean details) {
         return switch (kind) {
             case CPU -> CpuBackend.fast(threads);
             case REFERENCE -> CpuBackend.reference();
             case DENSE -> CpuBackend.dense(threads);
-            case CUDA -> cuda(kind, () -> CudaBackend.open(0));
-            case CUDA_DENSE -> cuda(kind, () -> CudaBackend.openDense(0));
+            case CUDA -> cuda(kind, () -> CudaBackend.open(device));
+            case CUDA_DENSE -> cuda(kind, () -> CudaBackend.openDense(device));
             case AUTO -> {
                 String why = CudaBackend.unavailableReason();
                 if (why == null) {
                     try {
-                        yield CudaBackend.open(0);
+                        yield CudaBackend.open(device);
                     } catch (RuntimeException e) {
                         why = e.getMessage();
                     }

@@ -45,4 +45,13 @@ class MpiLibraryTest {
         assertEquals(0, Groups.launchedRank(Map.of()));
         assertEquals(4, Groups.launchedSize(Map.of("PMI_SIZE", "4")));
     }
+
+    @Test
+    void theLocalRankPicksTheGpuOfOneProcessPerGpu() {
+        assertEquals(2, Groups.localRank(Map.of("OMPI_COMM_WORLD_LOCAL_RANK", "2", "OMPI_COMM_WORLD_RANK", "6")));
+        assertEquals(1, Groups.localRank(Map.of("MPI_LOCALRANKID", "1")));
+        assertEquals(0, Groups.localRank(Map.of()));
+        UserError e = assertThrows(UserError.class, () -> Groups.localRank(Map.of("MPI_LOCALRANKID", "x")));
+        assertTrue(e.getMessage().contains("MPI_LOCALRANKID=x"), e.getMessage());
+    }
 }

@@ -4,6 +4,7 @@ import gsae.api.DataRun;
 import gsae.api.Decay;
 import gsae.api.Engine;
 import gsae.api.Group;
+import gsae.api.Launch;
 import gsae.api.Parallel;
 import gsae.api.SaeBackend;
 import picocli.CommandLine.Command;
@@ -81,6 +82,9 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--threads", paramLabel = "T", description = "CPU worker threads (default: all cores).")
     Integer threads;
 
+    @Option(names = "--device", paramLabel = "I", description = "CUDA device index (default: the rank's index on its machine under mpirun, else 0).")
+    Integer device;
+
     @Option(names = "--aux-k", paramLabel = "KA", description = "Dead latents AuxK may use per token (default: d / 2).")
     Integer auxK;
 
@@ -109,7 +113,7 @@ public final class TrainCommand implements Callable<Integer> {
             boolean lead = group.rank() == 0; // the other ranks train silently: one progress display, one report
             PrintStream log = lead ? System.err : new PrintStream(OutputStream.nullOutputStream());
             try (DataRun run = DataRun.open(out, options(), resume, force, data, skipNonfinite, main.sources(), log, parallel, group);
-                 Engine chosen = Engine.open(backend, run.threads(), log, Errors.debug())) {
+                 Engine chosen = Engine.open(backend, device != null ? device : Launch.defaultDevice(), run.threads(), log, Errors.debug())) {
                 if (!lead) {
                     run.train(chosen, Main::needs, new DataRun.Listener() {});
                     return 0;
@@ -130,7 +134,7 @@ public final class TrainCommand implements Callable<Integer> {
                 .finiteAtLeast("--beta", beta, 0f)
                 .atLeast("--steps", steps, 1).atLeast("--batch", batch, 2)
                 .positive("--lr", lr).atLeast("--warmup", warmup, 0)
-                .atLeast("--checkpoint-every", checkpointEvery, 0).threads("--threads", threads)
+                .atLeast("--checkpoint-every", checkpointEvery, 0).threads("--threads", threads).atLeast("--device", device, 0)
                 .atLeast("--aux-k", auxK, 0).finiteAtLeast("--aux-alpha", auxAlpha, 0f).atLeast("--dead-tokens", deadTokens, 1)
                 .rule(!(resume && force), "--resume continues the checkpoint and --force replaces it: give one of them");
     }

@@ -120,6 +120,7 @@ class MessagesTest {
         assertOneLineError(gsae("train", "--out", "", "--latents", "8", "--k", "2"), "--out '': must name a folder");
         assertOneLineError(gsae("train", "--out", out, "--latents", "8", "--k", "2", "--threads", "100000"), "--threads 100000: must be between 1 and");
         assertOneLineError(gsae("train", "--out", out, "--latents", "8", "--k", "2", "--beta", "NaN"), "--beta NaN");
+        assertOneLineError(gsae("train", "--out", out, "--latents", "8", "--k", "2", "--device", "-1"), "--device -1: must be ≥ 0");
         assertOneLineError(gsae("train", "--out", out, "--latents", "8", "--k", "2", "--lr", "0"), "--lr 0.0");
         assertOneLineError(gsae("demo", "--out", out, "--beta", "-1"), "--beta -1.0: must be a finite number ≥ 0");
         assertOneLineError(gsae("eval", "--checkpoint", out, "--tokens", "0"), "--tokens 0");
