@@ -23,6 +23,7 @@ public final class LocalRanks {
     private final int size;
     private final CyclicBarrier barrier;
     private final MemorySegment[] posted;
+    private volatile boolean failed;
 
     private LocalRanks(int size) {
         this.size = size;
@@ -42,10 +43,21 @@ public final class LocalRanks {
                     try {
                         return task.apply(rank);
                     } catch (Throwable t) {
-                        group.barrier.reset();
+                        group.failed = true;
                         throw t;
                     }
                 }));
+            }
+            // A rank that failed may do so before another reaches the barrier, which a single reset
+            // would then miss: keep breaking it until every rank has returned.
+            while (!futures.stream().allMatch(Future::isDone)) {
+                if (group.failed) group.barrier.reset();
+                try {
+                    Thread.sleep(2);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException(e);
+                }
             }
             List<T> results = new ArrayList<>();
             Throwable first = null;
@@ -69,6 +81,7 @@ public final class LocalRanks {
     }
 
     private void await() {
+        if (failed) throw new OtherRankFailed(null);
         try {
             barrier.await();
         } catch (InterruptedException | BrokenBarrierException e) {
