@@ -12,8 +12,6 @@ import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -65,13 +63,12 @@ final class MpiLibrary {
 
     /** Loads the MPI library the launcher described in {@code env} (the process's environment). */
     static MpiLibrary load(Map<String, String> env) {
-        List<String> tried = new ArrayList<>();
-        for (String candidate : candidates(env)) {
-            tried.add(candidate);
-            SymbolLookup lib = open(candidate);
+        List<String> candidates = candidates(env);
+        for (String candidate : candidates) {
+            SymbolLookup lib = NativeLibrary.open(candidate);
             if (lib != null) return new MpiLibrary(lib, candidate);
         }
-        throw new UserError("this process was launched as one of several ranks, but no MPI library was found (tried " + String.join(", ", tried)
+        throw new UserError("this process was launched as one of several ranks, but no MPI library was found (tried " + String.join(", ", candidates)
                 + "): install Open MPI or MPICH, or set GSAE_MPI_LIBRARY to the libmpi.so your mpirun belongs to");
     }
 
@@ -91,17 +88,6 @@ final class MpiLibrary {
     }
 
     /** The library, or null when {@code name} (a soname or a path) does not load. */
-    @SuppressWarnings("restricted") // native access is granted by --enable-native-access (gsae's launcher and poms)
-    private static SymbolLookup open(String name) {
-        try {
-            // The library stays loaded for the life of the process: MPI cannot be unloaded.
-            return name.contains("/") ? Files.isRegularFile(Path.of(name)) ? SymbolLookup.libraryLookup(Path.of(name), Arena.global()) : null
-                    : SymbolLookup.libraryLookup(name, Arena.global());
-        } catch (IllegalArgumentException e) {
-            return null;
-        }
-    }
-
     @SuppressWarnings("restricted")
     private MethodHandle bind(String symbol, MemoryLayout... args) {
         MemorySegment at = lib.find(symbol).orElseThrow(() -> new IllegalStateException(file + " has no symbol " + symbol));

@@ -8,7 +8,6 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
 import java.lang.foreign.SymbolLookup;
 import java.lang.invoke.MethodHandle;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -52,13 +51,12 @@ final class NcclLibrary {
 
     /** Loads NCCL: {@code GSAE_NCCL_LIBRARY} from {@code env} when set, else libnccl.so.2 from the library path or the toolkit folders. */
     static NcclLibrary load(Map<String, String> env) {
-        List<String> tried = new ArrayList<>();
-        for (String candidate : candidates(env)) {
-            tried.add(candidate);
-            SymbolLookup lib = open(candidate);
+        List<String> candidates = candidates(env);
+        for (String candidate : candidates) {
+            SymbolLookup lib = NativeLibrary.open(candidate);
             if (lib != null) return new NcclLibrary(lib, candidate);
         }
-        throw new IllegalStateException("NCCL not found (tried " + String.join(", ", tried)
+        throw new IllegalStateException("NCCL not found (tried " + String.join(", ", candidates)
                 + "): install it (the nvidia-nccl wheel PyTorch uses, or the toolkit's), or set GSAE_NCCL_LIBRARY to libnccl.so.2");
     }
 
@@ -70,16 +68,6 @@ final class NcclLibrary {
         if (home != null) c.add(Path.of(home, "lib64", "libnccl.so.2").toString());
         c.addAll(List.of("/usr/local/cuda/lib64/libnccl.so.2", "/usr/lib/x86_64-linux-gnu/libnccl.so.2", "/usr/lib/aarch64-linux-gnu/libnccl.so.2"));
         return c;
-    }
-
-    @SuppressWarnings("restricted") // native access is granted by --enable-native-access (gsae's launcher and poms)
-    private static SymbolLookup open(String name) {
-        try {
-            return name.contains("/") ? Files.isRegularFile(Path.of(name)) ? SymbolLookup.libraryLookup(Path.of(name), Arena.global()) : null
-                    : SymbolLookup.libraryLookup(name, Arena.global());
-        } catch (IllegalArgumentException e) {
-            return null;
-        }
     }
 
     @SuppressWarnings("restricted")
