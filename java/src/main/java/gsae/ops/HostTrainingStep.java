@@ -43,13 +43,7 @@ public final class HostTrainingStep implements TrainingStep {
     }
 
     private int markDead() {
-        int count = 0;
-        long[] since = state.sinceFired();
-        for (int i = 0; i < since.length; i++) {
-            dead[i] = since[i] >= cfg.deadTokens();
-            if (dead[i]) count++;
-        }
-        return count;
+        return state.markDead(cfg.deadTokens(), dead);
     }
 
     /** Advances every counter by N, zeroes the selected ones, and returns L0 (mean a > 0 per token). */
@@ -67,7 +61,7 @@ public final class HostTrainingStep implements TrainingStep {
     /** The live arrays, no copy: host memory is already the host's. */
     @Override
     public TrainState state() {
-        return new TrainState(state.params(), state.adamM(), state.adamV(), step, state.sinceFired());
+        return state.atStep(step);
     }
 
     /** The live arrays, as {@link #state}. */
@@ -78,8 +72,7 @@ public final class HostTrainingStep implements TrainingStep {
 
     @Override
     public TrainState snapshot() {
-        TrainState s = state.copy();
-        return new TrainState(s.params(), s.adamM(), s.adamV(), step, s.sinceFired());
+        return state.copy().atStep(step);
     }
 
     @Override

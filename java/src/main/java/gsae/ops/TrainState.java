@@ -30,6 +30,26 @@ public record TrainState(Params params, Params adamM, Params adamV, long step, l
         return new TrainState(params.rows(a, b), adamM.rows(a, b), adamV.rows(a, b), step, Arrays.copyOfRange(sinceFired, a, b));
     }
 
+    /** The same arrays after {@code steps} optimizer steps: how a step that counts its own steps hands its live state out. */
+    public TrainState atStep(long steps) {
+        return new TrainState(params, adamM, adamV, steps, sinceFired);
+    }
+
+    /**
+     * Sets {@code dead[i]} for each latent that has not fired for {@code deadTokens} tokens (SPEC §3)
+     * and returns how many are dead.
+     *
+     * @param dead one flag per latent, overwritten   [M]
+     */
+    public int markDead(long deadTokens, boolean[] dead) {
+        int count = 0;
+        for (int i = 0; i < sinceFired.length; i++) {
+            dead[i] = sinceFired[i] >= deadTokens;
+            if (dead[i]) count++;
+        }
+        return count;
+    }
+
     public TrainState copy() {
         return new TrainState(params.copy(), adamM.copy(), adamV.copy(), step, sinceFired.clone());
     }

@@ -140,13 +140,7 @@ public final class DataParallelStep implements TrainingStep {
     }
 
     private int markDead() {
-        int count = 0;
-        long[] since = state.sinceFired();
-        for (int i = 0; i < since.length; i++) {
-            dead[i] = since[i] >= cfg.deadTokens();
-            if (dead[i]) count++;
-        }
-        return count;
+        return state.markDead(cfg.deadTokens(), dead);
     }
 
     /** Selected pairs with a > 0 on this slice: L0's numerator. */
@@ -173,7 +167,7 @@ public final class DataParallelStep implements TrainingStep {
     /** The live arrays, no copy. */
     @Override
     public TrainState state() {
-        return new TrainState(state.params(), state.adamM(), state.adamV(), step, state.sinceFired());
+        return state.atStep(step);
     }
 
     /** The step trains in host arrays: {@link #state}'s, still valid after close. */
@@ -184,8 +178,7 @@ public final class DataParallelStep implements TrainingStep {
 
     @Override
     public TrainState snapshot() {
-        TrainState s = state.copy();
-        return new TrainState(s.params(), s.adamM(), s.adamV(), step, s.sinceFired());
+        return state.copy().atStep(step);
     }
 
     @Override

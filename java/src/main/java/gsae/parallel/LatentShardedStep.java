@@ -123,13 +123,7 @@ public final class LatentShardedStep implements TrainingStep {
 
     /** Flags the owned dead latents and returns how many there are. */
     private int markDead() {
-        int count = 0;
-        long[] since = state.sinceFired();
-        for (int i = 0; i < since.length; i++) {
-            dead[i] = since[i] >= cfg.deadTokens();
-            if (dead[i]) count++;
-        }
-        return count;
+        return state.markDead(cfg.deadTokens(), dead);
     }
 
     /** Advances every owned counter by N, zeroes the selected ones, and returns the owned dead count after. */
@@ -170,13 +164,12 @@ public final class LatentShardedStep implements TrainingStep {
     /** This rank's share, live: M_r latents, b_dec whole. */
     @Override
     public TrainState state() {
-        return new TrainState(state.params(), state.adamM(), state.adamV(), step, state.sinceFired());
+        return state.atStep(step);
     }
 
     @Override
     public TrainState snapshot() {
-        TrainState s = state.copy();
-        return new TrainState(s.params(), s.adamM(), s.adamV(), step, s.sinceFired());
+        return state.copy().atStep(step);
     }
 
     @Override
