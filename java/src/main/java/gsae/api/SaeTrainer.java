@@ -18,8 +18,8 @@ import gsae.ops.StartState;
 import gsae.ops.StepMetrics;
 import gsae.ops.TrainingStep;
 import gsae.io.ShardedCheckpoint;
-import gsae.parallel.DataParallelStep;
 import gsae.parallel.LatentShardedStep;
+import gsae.parallel.ParallelSteps;
 import gsae.tensor.HostTensor;
 
 import java.lang.foreign.MemorySegment;
@@ -186,7 +186,7 @@ public final class SaeTrainer implements AutoCloseable {
         if (!Double.isFinite(m.loss()))
             throw new IllegalStateException("step " + (steps + 1) + ": the loss is " + m.loss() + " (learning rate too high, or non-finite data?)");
         steps++;
-        int globalRows = step instanceof DataParallelStep dp ? (int) Math.min(Integer.MAX_VALUE, dp.globalRows()) : rows;
+        int globalRows = (int) Math.min(Integer.MAX_VALUE, m.rows());
         tokens += globalRows;
         lastRows = globalRows;
         Metrics out = new Metrics(steps, lr, m.fvu(), m.auxk(), m.loss(), m.l0(), m.deadFraction());
@@ -202,11 +202,7 @@ public final class SaeTrainer implements AutoCloseable {
 
     /** The step for the mode; {@code init} is taken over (data parallel: rank 0's is broadcast). */
     private TrainingStep open(StartState init) {
-        return switch (settings.parallel) {
-            case NONE -> backend.start(cfg, init);
-            case DATA -> new DataParallelStep(cfg, backend.ops(), init.host(), group);
-            case LATENTS -> LatentShardedStep.ofWhole(cfg, backend.ops(), group, init.host());
-        };
+        return ParallelSteps.open(ParallelMode.valueOf(settings.parallel.name()), backend, cfg, init, group);
     }
 
     /** Σ over ranks of {@code v} (in place) and returns it: the global batch's sums from the ranks' rows. */

@@ -134,7 +134,7 @@ public final class CudaTrainingStep implements TrainingStep {
         markDead();
         long[] c = readCounters();
         deadCount = (int) c[1];
-        return new StepMetrics(losses.fvu(), losses.auxk(), losses.loss(), (double) c[0] / batch.n(), (double) deadCount / cfg.latents());
+        return new StepMetrics(losses.fvu(), losses.auxk(), losses.loss(), (double) c[0] / batch.n(), (double) deadCount / cfg.latents(), batch.n());
     }
 
     private DeviceBatch send(Batch batch) {

@@ -1,5 +1,6 @@
 package gsae.ops;
 
+import gsae.comm.Collectives;
 import gsae.config.SaeConfig;
 
 /** One implementation of the operations, able to open device-resident training steps. Close it to release its device or threads. */
@@ -30,6 +31,15 @@ public interface Backend extends AutoCloseable {
      */
     default TrainingStep start(SaeConfig cfg, StartState start) {
         return adopt(cfg, start.host());
+    }
+
+    /**
+     * A data-parallel step of this backend's own over {@code group}, which takes {@code start} over,
+     * or null (the default) when the backend trains data parallel through its host {@link #ops}
+     * ({@code gsae.parallel.DataParallelStep}). A collective call: every rank of {@code group} makes it.
+     */
+    default TrainingStep startDataParallel(SaeConfig cfg, StartState start, Collectives group) {
+        return null;
     }
 
     /**

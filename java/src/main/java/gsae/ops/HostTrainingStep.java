@@ -39,7 +39,7 @@ public final class HostTrainingStep implements TrainingStep {
         Losses losses = ops.backward(p, batch, enc, xhat, cfg.auxAlpha(), grads);
         ops.update(p, grads, state.adamM(), state.adamV(), lr, ++step);
         double l0 = countFiring(enc.top(), batch.n());
-        return new StepMetrics(losses.fvu(), losses.auxk(), losses.loss(), l0, (double) markDead() / cfg.latents());
+        return new StepMetrics(losses.fvu(), losses.auxk(), losses.loss(), l0, (double) markDead() / cfg.latents(), batch.n());
     }
 
     private int markDead() {

@@ -52,7 +52,6 @@ public final class DataParallelStep implements TrainingStep {
     private final int[] fired; // [M] ranks that selected each latent this step
     private final GlobalDenominators denominators;
     private long step;
-    private long globalRows;
 
     /**
      * A step that trains in {@code init}'s own arrays (the caller must not use them afterwards),
@@ -101,10 +100,9 @@ public final class DataParallelStep implements TrainingStep {
         ops.update(p, grads, state.adamM(), state.adamV(), lr, ++step);
         double[] scalars = {losses.fvu(), losses.auxk(), losses.loss(), positives(enc.top())};
         group.allReduce(scalars, ReduceOp.SUM);
-        globalRows = rows[0];
         advanceCounters(enc.top(), rows[0]);
         if (step % CHECK_EVERY == 0) agree();
-        return new StepMetrics(scalars[0], scalars[1], scalars[2], scalars[3] / rows[0], (double) markDead() / cfg.latents());
+        return new StepMetrics(scalars[0], scalars[1], scalars[2], scalars[3] / rows[0], (double) markDead() / cfg.latents(), rows[0]);
     }
 
     /**
@@ -157,11 +155,6 @@ public final class DataParallelStep implements TrainingStep {
         group.allReduce(fired, ReduceOp.SUM);
         long[] since = state.sinceFired();
         for (int i = 0; i < since.length; i++) since[i] = fired[i] > 0 ? 0 : since[i] + globalRows;
-    }
-
-    /** Rows of the last step's global batch (all ranks' slices together). */
-    public long globalRows() {
-        return globalRows;
     }
 
     /** The live arrays, no copy. */

@@ -113,7 +113,7 @@ public final class LatentShardedStep implements TrainingStep {
         ops.update(p, grads, state.adamM(), state.adamV(), lr, ++step);
         // MPI recommends but does not require that an all-reduce give every rank the same bits: rank 0's b_dec is the one kept
         if (shard.ranks() > 1) comm.broadcast(p.bDec(), 0);
-        return new StepMetrics(r.losses().fvu(), r.losses().auxk(), r.losses().loss(), reduced[d] / n, reduced[d + 1] / cfg.latents());
+        return new StepMetrics(r.losses().fvu(), r.losses().auxk(), r.losses().loss(), reduced[d] / n, reduced[d + 1] / cfg.latents(), n);
     }
 
     private GlobalTopK.Merged merge(Params p, Batch batch, float beta, int width, Selection offered) {

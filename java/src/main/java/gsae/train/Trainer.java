@@ -20,8 +20,8 @@ import gsae.ops.StartState;
 import gsae.ops.StepMetrics;
 import gsae.ops.TrainState;
 import gsae.ops.TrainingStep;
-import gsae.parallel.DataParallelStep;
 import gsae.parallel.LatentShardedStep;
+import gsae.parallel.ParallelSteps;
 import gsae.parallel.Slices;
 
 import java.nio.file.Path;
@@ -146,7 +146,7 @@ public final class Trainer {
         // latent sharded, a rank holds only its share during the run: not the whole starting state
         Checkpoint last = mode == ParallelMode.LATENTS ? null : start;
         boolean saved = false;
-        try (TrainingStep step = open(sae, start.start());
+        try (TrainingStep step = ParallelSteps.open(mode, backend, sae, start.start(), group);
              MetricsLog metrics = writes() ? MetricsLog.open(out.resolve(METRICS), first) : null) {
             start = null;
             for (long t = first + 1; t <= train.steps(); t++) {
@@ -173,19 +173,6 @@ public final class Trainer {
 
     /** What a run keeps of its starting checkpoint besides the state. */
     private record Started(SaeConfig sae, TrainConfig train, Scales scales, DataRecord data) {}
-
-    /** The step {@link #mode} trains with; the run's state is {@code init}'s from now on. */
-    private TrainingStep open(SaeConfig sae, StartState init) {
-        return switch (mode) {
-            case NONE -> backend.start(sae, init);
-            case DATA -> new DataParallelStep(sae, backend.ops(), init.host(), group);
-            case LATENTS -> {
-                if (sae.latents() < group.size())
-                    throw new UserError("--latents " + sae.latents() + " is fewer than the " + group.size() + " ranks of --parallel latents: every rank needs a latent");
-                yield LatentShardedStep.ofWhole(sae, backend.ops(), group, init.host());
-            }
-        };
-    }
 
     /** The part of the global batch this rank trains on. */
     private Batch mine(Batch global) {
