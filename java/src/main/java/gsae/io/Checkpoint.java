@@ -39,7 +39,8 @@ import java.util.stream.Stream;
  * tensors themselves are read when the state is asked for ({@link #state()} into host arrays, or a
  * device backend uploading them a chunk at a time from the mapped files through {@link #start()}),
  * and a NaN or infinity found then is a {@link DataException} naming the tensor. A sharded
- * checkpoint is gathered into host arrays at load.
+ * checkpoint is read the same way from its shard files; a rank of a latent-sharded run reads only
+ * its latents' rows of either layout ({@link StartState#shard}).
  *
  * @param sae          the SAE's configuration
  * @param train        the run's configuration
@@ -129,9 +130,9 @@ public record Checkpoint(SaeConfig sae, TrainConfig train, Scales scales, StartS
         throw new DataException(missing, "missing, so " + dir + " is not a complete checkpoint");
     }
 
-    /** A complete directory in either layout: a sharded one is gathered into one state. */
-    private static Checkpoint read(Path dir) {
-        return isSingleFile(dir) ? CheckpointFiles.read(dir) : ShardedCheckpoint.gather(dir);
+    /** A complete directory in either layout, its state read when asked. */
+    static Checkpoint read(Path dir) {
+        return isSingleFile(dir) ? CheckpointFiles.read(dir) : ShardedCheckpoint.read(dir);
     }
 
     /**

@@ -9,7 +9,6 @@ import gsae.config.ParallelMode;
 import gsae.config.Parallelism;
 import gsae.config.SaeConfig;
 import gsae.config.TrainConfig;
-import gsae.ops.Params;
 import gsae.ops.Scales;
 import gsae.ops.StartState;
 import gsae.ops.StateChunks;
@@ -86,7 +85,12 @@ final class CheckpointFiles {
         Meta m = readMeta(dir);
         Path metaFile = dir.resolve(Checkpoint.META);
         try {
-            StartState state = stored(dir, m.sae(), m.step());
+            StartState state = stored(dir, m.sae(), m.step(), use -> {
+                try (SafeTensors model = SafeTensors.open(dir.resolve(Checkpoint.MODEL));
+                     SafeTensors moments = SafeTensors.open(dir.resolve(Checkpoint.STATE))) {
+                    use.accept(chunks(model, moments, m.sae().d(), m.sae().latents(), m.step()));
+                }
+            });
             return new Checkpoint(m.sae(), m.train(), m.scales(), state, m.dataPosition(), m.data(), m.parallel());
         } catch (IllegalArgumentException e) {
             throw new DataException(metaFile, "invalid: " + e.getMessage());
@@ -127,24 +131,23 @@ final class CheckpointFiles {
     static final String SHARDS = "shards";
 
     /**
-     * The state in {@code dir}'s two safetensors files: names, types and shapes are checked now (so
-     * a damaged folder is refused at load, and {@link Checkpoint#load} can fall back to its twin);
-     * the tensors are read when asked, straight from the mapped files, each chunk checked finite.
+     * The state in {@code dir}'s safetensors files as {@code reader} opens them: names, types and
+     * shapes are checked now (so a damaged folder is refused at load, and {@link Checkpoint#load}
+     * can fall back to its twin); the tensors are read when asked, straight from the mapped files,
+     * each chunk checked finite, and only the rows asked for (see {@link StartState#shard}).
      */
-    private static StartState.Stored stored(Path dir, SaeConfig sae, long step) {
-        int d = sae.d(), m = sae.latents();
-        StartState.Stored.Reader reader = use -> {
-            try (SafeTensors model = SafeTensors.open(dir.resolve(Checkpoint.MODEL));
-                 SafeTensors state = SafeTensors.open(dir.resolve(Checkpoint.STATE))) {
-                use.accept(new StateChunks(d, m, tensors(model, "", d, m), tensors(state, "adam_m.", d, m), tensors(state, "adam_v.", d, m), step,
-                        tensor(state, "since_fired", Dtype.I64, m)));
-            }
-        };
+    static StartState.Stored stored(Path dir, SaeConfig sae, long step, StartState.Stored.Reader reader) {
         reader.read(chunks -> {}); // checks the headers now
-        return new StartState.Stored(d, m, step, use -> {
+        return new StartState.Stored(sae.d(), sae.latents(), step, use -> {
             unchanged(dir, step);
             reader.read(use);
         });
+    }
+
+    /** The tensors of a model file and a state file (the same file for a shard) of {@code m} latents, valid while the files are open. */
+    static StateChunks chunks(SafeTensors model, SafeTensors state, int d, int m, long step) {
+        return new StateChunks(d, m, tensors(model, "", d, m), tensors(state, "adam_m.", d, m), tensors(state, "adam_v.", d, m), step,
+                tensor(state, "since_fired", Dtype.I64, m));
     }
 
     /** A folder replaced after it was loaded (a later save) must not pass for the loaded one. */
@@ -179,16 +182,6 @@ final class CheckpointFiles {
     }
 
     /** A checkpoint holding NaN or Inf would train on garbage or export it: refuse it, naming the tensor. */
-    static void finite(Path file, String prefix, Params p) {
-        String[] names = {"encoder.weight", "encoder.bias", "W_dec", "b_dec"};
-        float[][] values = {p.wEnc(), p.bEnc(), p.wDec(), p.bDec()};
-        for (int t = 0; t < names.length; t++)
-            for (int i = 0; i < values[t].length; i++)
-                if (!Float.isFinite(values[t][i]))
-                    throw new DataException(file, "tensor '" + prefix + names[t] + "' holds " + values[t][i] + " at element " + i
-                            + " (a damaged or diverged checkpoint)");
-    }
-
     private static void finite(Path file, String name, MemorySegment data, long from, long to) {
         for (long i = from; i < to; i++) {
             float v = data.getAtIndex(LE_F32, i);

@@ -7,26 +7,22 @@ import gsae.config.Parallelism;
 import gsae.config.SaeConfig;
 import gsae.config.TrainConfig;
 import gsae.ops.LatentShard;
-import gsae.ops.Params;
 import gsae.ops.Scales;
+import gsae.ops.StartState;
 import gsae.ops.StateChunks;
 import gsae.ops.TrainState;
 import gsae.tensor.ChunkedTensor;
-import gsae.tensor.Dtype;
-import gsae.tensor.HostTensor;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
+import java.util.function.Function;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -49,14 +45,13 @@ import java.util.stream.Stream;
  * system that holds {@code DIR}.
  *
  * <p>Loading reads any range of latents from either layout, whatever P wrote it: a sharded
- * checkpoint loads into another P, or into one process ({@link Checkpoint#load} gathers it), and a
- * single-file checkpoint loads into P ranks, unchanged in meaning. Shard files are memory-mapped and
- * only the wanted rows are copied.
+ * checkpoint loads into another P, or into one process ({@link Checkpoint#load} reads its shards as
+ * one state), and a single-file checkpoint loads into P ranks, unchanged in meaning. Files are
+ * memory-mapped and only the wanted rows are copied, so a rank reads its share and nothing more.
  */
 public final class ShardedCheckpoint {
 
     private static final Pattern SHARD = Pattern.compile("shard-(\\d{5})-of-(\\d{5})\\.safetensors");
-    private static final String[] NAMES = {"encoder.weight", "encoder.bias", "W_dec", "b_dec"};
 
     private ShardedCheckpoint() {}
 
@@ -128,15 +123,63 @@ public final class ShardedCheckpoint {
         return m;
     }
 
-    /** The part of {@code shard}'s latents in checkpoint {@code dir} of either layout (or its {@code .old} twin after an interrupted save). */
+    /**
+     * The part of {@code shard}'s latents in checkpoint {@code dir} of either layout (or its {@code
+     * .old} twin after an interrupted save): only their rows are read ({@link StartState#shard}).
+     */
     public static Part load(Path dir, LatentShard shard) {
-        return Checkpoint.loadComplete(dir, complete -> read(complete, shard));
+        return Checkpoint.loadComplete(dir, complete -> {
+            Checkpoint c = Checkpoint.read(complete);
+            if (shard.latents() != c.sae().latents())
+                throw new IllegalArgumentException("a shard of " + shard.latents() + " latents from a checkpoint of " + c.sae().latents());
+            return new Part(c.sae(), c.train(), c.scales(), shard, c.start().shard(shard), c.dataPosition(), c.data(), c.parallel());
+        });
     }
 
-    /** A complete sharded directory gathered into one state. */
-    static Checkpoint gather(Path dir) {
-        Part p = read(dir, LatentShard.whole(CheckpointFiles.readMeta(dir).sae().latents()));
-        return new Checkpoint(p.sae(), p.train(), p.scales(), p.owned(), p.dataPosition(), p.data(), p.parallel());
+    /**
+     * A complete sharded directory as one checkpoint whose state is read from the shard files when
+     * asked, as a single-file one is from its two files: the shards' tensors stacked in rank order,
+     * so that a read of some latents' rows reads only the files that hold them.
+     */
+    static Checkpoint read(Path dir) {
+        CheckpointFiles.Meta meta = CheckpointFiles.readMeta(dir);
+        SaeConfig sae = meta.sae();
+        Path metaFile = dir.resolve(Checkpoint.META);
+        List<Path> files = shardFiles(dir, metaFile, meta.shards(), sae.latents());
+        try {
+            StartState state = CheckpointFiles.stored(dir, sae, meta.step(), use -> read(files, sae, meta.step(), use));
+            return new Checkpoint(sae, meta.train(), meta.scales(), state, meta.dataPosition(), meta.data(), meta.parallel());
+        } catch (IllegalArgumentException e) {
+            throw new DataException(metaFile, "invalid: " + e.getMessage());
+        }
+    }
+
+    /** Hands the whole state's tensors, stacked from the shard files mapped for the call, to {@code use}. */
+    private static void read(List<Path> files, SaeConfig sae, long step, Consumer<StateChunks> use) {
+        List<SafeTensors> open = new ArrayList<>(files.size());
+        try {
+            List<StateChunks> parts = new ArrayList<>(files.size());
+            for (int r = 0; r < files.size(); r++) {
+                SafeTensors f = SafeTensors.open(files.get(r));
+                open.add(f);
+                parts.add(CheckpointFiles.chunks(f, f, sae.d(), LatentShard.of(r, files.size(), sae.latents()).count(), step));
+            }
+            use.accept(new StateChunks(sae.d(), sae.latents(), stacked(parts, StateChunks::params), stacked(parts, StateChunks::adamM),
+                    stacked(parts, StateChunks::adamV), step, ChunkedTensor.stacked(parts.stream().map(StateChunks::sinceFired).toList())));
+        } finally {
+            for (SafeTensors f : open) f.close();
+        }
+    }
+
+    /** One set of tensors stacked over the shards; b_dec, replicated on every rank, is shard 0's. */
+    private static StateChunks.Tensors stacked(List<StateChunks> parts, Function<StateChunks, StateChunks.Tensors> set) {
+        List<StateChunks.Tensors> t = parts.stream().map(set).toList();
+        return new StateChunks.Tensors(stack(t, StateChunks.Tensors::wEnc), stack(t, StateChunks.Tensors::bEnc),
+                stack(t, StateChunks.Tensors::wDec), t.getFirst().bDec());
+    }
+
+    private static ChunkedTensor stack(List<StateChunks.Tensors> sets, Function<StateChunks.Tensors, ChunkedTensor> tensor) {
+        return ChunkedTensor.stacked(sets.stream().map(tensor).toList());
     }
 
     /** A directory of every shard file named in its meta file and its meta file. */
@@ -165,51 +208,10 @@ public final class ShardedCheckpoint {
         }
     }
 
-    /** Rows [first, end) of the latents held by one file pair: the model's tensors and the state's (the same file for a shard). */
-    private record Source(Path model, Path state, int first, int end) {}
-
-    private static Part read(Path dir, LatentShard want) {
-        CheckpointFiles.Meta meta = CheckpointFiles.readMeta(dir);
-        SaeConfig sae = meta.sae();
-        Path metaFile = dir.resolve(Checkpoint.META);
-        if (want.latents() != sae.latents())
-            throw new IllegalArgumentException("a shard of " + want.latents() + " latents from a checkpoint of " + sae.latents());
-        List<Source> sources = meta.shards() == 0
-                ? List.of(new Source(dir.resolve(Checkpoint.MODEL), dir.resolve(Checkpoint.STATE), 0, sae.latents()))
-                : shardSources(dir, metaFile, meta.shards(), sae.latents());
-        int d = sae.d(), count = want.count();
-        Params p = Params.zeros(d, count), am = Params.zeros(d, count), av = Params.zeros(d, count);
-        long[] since = new long[count];
-        boolean first = true;
-        for (Source s : sources) {
-            int from = Math.max(s.first(), want.first()), to = Math.min(s.end(), want.end());
-            if (from >= to && !first) continue;
-            try (SafeTensors model = SafeTensors.open(s.model()); SafeTensors state = s.state().equals(s.model()) ? null : SafeTensors.open(s.state())) {
-                SafeTensors st = state == null ? model : state;
-                Rows rows = new Rows(s, from, to, want.first(), d);
-                rows.params(model, "", p, first);
-                rows.params(st, "adam_m.", am, first);
-                rows.params(st, "adam_v.", av, first);
-                rows.counters(st, since);
-            }
-            first = false;
-        }
-        CheckpointFiles.finite(dir, "", p);
-        CheckpointFiles.finite(dir, "adam_m.", am);
-        CheckpointFiles.finite(dir, "adam_v.", av);
-        try {
-            TrainState owned = new TrainState(p, am, av, meta.step(), since);
-            Checkpoint.check(sae, meta.train(), d, sae.latents(), meta.step(), meta.dataPosition());
-            return new Part(sae, meta.train(), meta.scales(), want, owned, meta.dataPosition(), meta.data(), meta.parallel());
-        } catch (IllegalArgumentException e) {
-            throw new DataException(metaFile, "invalid: " + e.getMessage());
-        }
-    }
-
     /** The shard files in rank order, checked to tile [0, M) as their metadata says. */
-    private static List<Source> shardSources(Path dir, Path metaFile, int ranks, int latents) {
+    private static List<Path> shardFiles(Path dir, Path metaFile, int ranks, int latents) {
         if (ranks(dir) != ranks) throw new DataException(metaFile, "says " + ranks + " shards, but the folder has shard files of " + ranks(dir));
-        List<Source> out = new ArrayList<>();
+        List<Path> out = new ArrayList<>();
         for (int r = 0; r < ranks; r++) {
             Path f = dir.resolve(fileName(r, ranks));
             LatentShard expected = LatentShard.of(r, ranks, latents);
@@ -220,42 +222,8 @@ public final class ShardedCheckpoint {
                     if (!kv[1].equals(m.get(kv[0])))
                         throw new DataException(f, "metadata '" + kv[0] + "' is " + m.get(kv[0]) + ", expected " + kv[1] + " (a shard of another checkpoint?)");
             }
-            out.add(new Source(f, f, expected.first(), expected.end()));
+            out.add(f);
         }
         return out;
-    }
-
-    /** Copies latents [from, to) of one source into arrays that start at latent {@code base}. */
-    private record Rows(Source s, int from, int to, int base, int d) {
-
-        void params(SafeTensors f, String prefix, Params into, boolean withBias) {
-            copy(f, prefix + NAMES[0], into.wEnc(), d);
-            copy(f, prefix + NAMES[1], into.bEnc(), 1);
-            copy(f, prefix + NAMES[2], into.wDec(), d);
-            if (withBias) System.arraycopy(f.floats(prefix + NAMES[3], d), 0, into.bDec(), 0, d);
-        }
-
-        private void copy(SafeTensors f, String name, float[] into, int width) {
-            long rows = s.end() - s.first();
-            HostTensor t = check(f, name, Dtype.F32, width == 1 ? new long[]{rows} : new long[]{rows, width});
-            if (from >= to) return;
-            MemorySegment.copy(t.data(), ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), (long) (from - s.first()) * width * 4,
-                    into, (from - base) * width, (to - from) * width);
-        }
-
-        void counters(SafeTensors f, long[] into) {
-            HostTensor t = check(f, "since_fired", Dtype.I64, new long[]{s.end() - s.first()});
-            if (from >= to) return;
-            MemorySegment.copy(t.data(), ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), (long) (from - s.first()) * 8,
-                    into, from - base, to - from);
-        }
-
-        private static HostTensor check(SafeTensors f, String name, Dtype dtype, long[] shape) {
-            HostTensor t = f.get(name);
-            if (t.dtype() != dtype || !Arrays.equals(t.shape(), shape))
-                throw new DataException(f.path(), "tensor '" + name + "' is " + t.dtype() + " " + Arrays.toString(t.shape())
-                        + ", expected " + dtype + " " + Arrays.toString(shape));
-            return t;
-        }
     }
 }

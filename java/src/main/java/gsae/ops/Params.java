@@ -35,8 +35,17 @@ public record Params(int d, int m, float[] wEnc, float[] bEnc, float[] wDec, flo
      * bit alike), W_enc = W_dec, b_enc = 0, b_dec = the given mean of the first batch.
      */
     public static Params init(int d, int m, long seed, float[] firstBatchMean) {
-        Params p = zeros(d, m);
-        for (int i = 0; i < m; i++) InitRandom.decoderRow(seed, d, i, p.wDec, i * d);
+        return init(d, LatentShard.whole(m), seed, firstBatchMean);
+    }
+
+    /**
+     * The latents of {@code shard} of {@link #init(int, int, long, float[])}'s SAE, b_dec whole:
+     * only their rows are drawn, bit for bit those of the whole draw (see {@link TrainState#slice}).
+     */
+    public static Params init(int d, LatentShard shard, long seed, float[] firstBatchMean) {
+        if (firstBatchMean.length != d) throw new IllegalArgumentException("the first batch's mean must have d=" + d + " entries");
+        Params p = zeros(d, shard.count());
+        for (int i = 0; i < p.m; i++) InitRandom.decoderRow(seed, d, shard.first() + i, p.wDec, i * d);
         System.arraycopy(p.wDec, 0, p.wEnc, 0, p.wDec.length);
         System.arraycopy(firstBatchMean, 0, p.bDec, 0, d);
         return p;

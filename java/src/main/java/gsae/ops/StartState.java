@@ -1,8 +1,5 @@
 package gsae.ops;
 
-import gsae.tensor.ChunkedTensor;
-
-import java.lang.foreign.MemorySegment;
 import java.util.function.Consumer;
 
 /**
@@ -10,7 +7,8 @@ import java.util.function.Consumer;
  * ({@link Held}), SPEC §5's initialisation not drawn yet ({@link Fresh}), or tensors read chunk by
  * chunk, e.g. a checkpoint's files ({@link Stored}). Host backends train in {@link #host()}; the
  * CUDA backend draws a fresh state on the device and uploads a stored one a chunk at a time, so an
- * SAE whose tensors exceed one Java array never needs one.
+ * SAE whose tensors exceed one Java array never needs one. A rank of a latent-sharded run takes
+ * only its share ({@link #shard}): drawn or read alone, never sliced from a whole copy.
  */
 public sealed interface StartState permits StartState.Held, StartState.Fresh, StartState.Stored {
 
@@ -38,6 +36,14 @@ public sealed interface StartState permits StartState.Held, StartState.Fresh, St
         use.accept(StateChunks.of(host()));
     }
 
+    /**
+     * The latents of {@code shard} with b_dec whole, in new host arrays (see {@link
+     * TrainState#slice}): a fresh state draws only their rows and a stored one reads only them, so
+     * no whole state is built; a state already in host arrays is sliced. Its sizes beyond one Java
+     * array are a {@link gsae.config.UserError} naming the latents.
+     */
+    TrainState shard(LatentShard shard);
+
     /** A state in host arrays. */
     record Held(TrainState state) implements StartState {
 
@@ -59,6 +65,11 @@ public sealed interface StartState permits StartState.Held, StartState.Fresh, St
         @Override
         public TrainState host() {
             return state;
+        }
+
+        @Override
+        public TrainState shard(LatentShard shard) {
+            return state.slice(shard);
         }
     }
 
@@ -114,6 +125,13 @@ public sealed interface StartState permits StartState.Held, StartState.Fresh, St
             if (drawn == null) drawn = TrainState.fresh(Params.init(d, m, seed, firstBatchMean));
             return drawn;
         }
+
+        /** Draws the shard's rows alone ({@link InitRandom} draws any row by its index), unless {@link #host()} drew them all. */
+        @Override
+        public synchronized TrainState shard(LatentShard shard) {
+            if (shard.latents() != m) throw new IllegalArgumentException("a shard of " + shard.latents() + " latents from a state of " + m);
+            return drawn != null ? drawn.slice(shard) : TrainState.fresh(Params.init(d, shard, seed, firstBatchMean));
+        }
     }
 
     /** A state read chunk by chunk when a backend asks, e.g. from a checkpoint's memory-mapped files. */
@@ -167,28 +185,20 @@ public sealed interface StartState permits StartState.Held, StartState.Fresh, St
 
         @Override
         public synchronized TrainState host() {
-            if (read != null) return read;
-            Params p = Params.zeros(d, m), am = Params.zeros(d, m), av = Params.zeros(d, m);
-            long[] since = new long[m];
-            reader.read(c -> {
-                copy(c.params(), p);
-                copy(c.adamM(), am);
-                copy(c.adamV(), av);
-                c.sinceFired().chunks().read(0, MemorySegment.ofArray(since));
-            });
-            read = new TrainState(p, am, av, step, since);
+            if (read == null) read = fromSource(LatentShard.whole(m));
             return read;
         }
 
-        private static void copy(StateChunks.Tensors from, Params to) {
-            fill(from.wEnc(), to.wEnc());
-            fill(from.bEnc(), to.bEnc());
-            fill(from.wDec(), to.wDec());
-            fill(from.bDec(), to.bDec());
+        /** Reads the shard's rows alone from the source ({@link StateChunks#rows}), unless {@link #host()} read them all. */
+        @Override
+        public synchronized TrainState shard(LatentShard shard) {
+            return read != null ? read.slice(shard) : fromSource(shard);
         }
 
-        private static void fill(ChunkedTensor from, float[] to) {
-            from.chunks().read(0, MemorySegment.ofArray(to));
+        private TrainState fromSource(LatentShard shard) {
+            TrainState[] out = new TrainState[1];
+            reader.read(c -> out[0] = c.rows(shard).atStep(step));
+            return out[0];
         }
     }
 }

@@ -35,6 +35,34 @@ public record StateChunks(int d, int m, Tensors params, Tensors adamM, Tensors a
             return new Tensors(ChunkedTensor.of(HostTensor.of(p.wEnc(), p.m(), p.d())), ChunkedTensor.of(HostTensor.of(p.bEnc(), p.m())),
                     ChunkedTensor.of(HostTensor.of(p.wDec(), p.m(), p.d())), ChunkedTensor.of(HostTensor.of(p.bDec(), p.d())));
         }
+
+        /** The shard's rows of the four tensors (b_dec whole), read into new arrays. */
+        Params rows(int d, LatentShard shard) {
+            Params p = Params.zeros(d, shard.count());
+            read(wEnc, (long) shard.first() * d, p.wEnc());
+            read(bEnc, shard.first(), p.bEnc());
+            read(wDec, shard.first() * d, p.wDec());
+            read(bDec, 0, p.bDec());
+            return p;
+        }
+
+        private static void read(ChunkedTensor from, long firstFloat, float[] into) {
+            from.chunks().read(firstFloat * Float.BYTES, MemorySegment.ofArray(into));
+        }
+    }
+
+    /**
+     * Latents [shard.first(), shard.end()) of these tensors copied into host arrays, b_dec and its
+     * moments whole (see {@link TrainState#slice}): only those rows are read, so a rank reads its
+     * share of a state without a whole copy. Shard sizes beyond one Java array are a
+     * {@link gsae.config.UserError} naming the latents (see {@link Params#zeros}).
+     */
+    public TrainState rows(LatentShard shard) {
+        if (shard.latents() != m) throw new IllegalArgumentException("a shard of " + shard.latents() + " latents from a state of " + m);
+        int n = shard.count();
+        long[] since = new long[n];
+        sinceFired.chunks().read((long) shard.first() * Long.BYTES, MemorySegment.ofArray(since));
+        return new TrainState(params.rows(d, shard), adamM.rows(d, shard), adamV.rows(d, shard), step, since);
     }
 
     /** A host state read in place: valid while its arrays are. */

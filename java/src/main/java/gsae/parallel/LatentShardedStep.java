@@ -9,6 +9,7 @@ import gsae.ops.LatentShard;
 import gsae.ops.Ops;
 import gsae.ops.Params;
 import gsae.ops.Selection;
+import gsae.ops.StartState;
 import gsae.ops.StepMetrics;
 import gsae.ops.TrainState;
 import gsae.ops.TrainingStep;
@@ -68,9 +69,13 @@ public final class LatentShardedStep implements TrainingStep {
         this.step = owned.step();
     }
 
-    /** A step on this rank's share of a whole state, copied: the caller keeps {@code whole}. */
-    public static LatentShardedStep ofWhole(SaeConfig cfg, Ops ops, Collectives comm, TrainState whole) {
-        return new LatentShardedStep(cfg, ops, comm, whole.slice(LatentShard.of(comm.rank(), comm.size(), cfg.latents())));
+    /**
+     * A step on this rank's share of {@code init}, taken alone ({@link StartState#shard}): a fresh
+     * state draws only this rank's rows, a stored one reads only them, so no rank builds the whole
+     * M·d state; a held one is copied, and the caller keeps it.
+     */
+    public static LatentShardedStep start(SaeConfig cfg, Ops ops, Collectives comm, StartState init) {
+        return new LatentShardedStep(cfg, ops, comm, init.shard(LatentShard.of(comm.rank(), comm.size(), cfg.latents())));
     }
 
     /** The latents this rank owns. */

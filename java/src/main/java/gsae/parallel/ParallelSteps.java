@@ -17,6 +17,8 @@ public final class ParallelSteps {
      * The step of {@code mode} on this rank of {@code group}, which takes {@code init} over. Data
      * parallel: the backend's own step when it has one (the CUDA backend keeps the state on the
      * device, {@link Backend#startDataParallel}), else {@link DataParallelStep} on its host ops.
+     * Latent sharded: {@link LatentShardedStep} on this rank's share of {@code init} alone, which
+     * the rank draws or reads without building the whole state ({@link StartState#shard}).
      */
     public static TrainingStep open(ParallelMode mode, Backend backend, SaeConfig cfg, StartState init, Collectives group) {
         return switch (mode) {
@@ -28,7 +30,7 @@ public final class ParallelSteps {
             case LATENTS -> {
                 if (cfg.latents() < group.size())
                     throw new UserError("--latents " + cfg.latents() + " is fewer than the " + group.size() + " ranks of --parallel latents: every rank needs a latent");
-                yield LatentShardedStep.ofWhole(cfg, backend.ops(), group, init.host());
+                yield LatentShardedStep.start(cfg, backend.ops(), group, init);
             }
         };
     }

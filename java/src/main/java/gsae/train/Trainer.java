@@ -74,8 +74,9 @@ public final class Trainer {
 
         /**
          * After a checkpoint was written to the output folder. Its state is the backend's live host
-         * arrays on a host backend, and the files just written on a device backend, read only if
-         * asked for (see {@link Checkpoint#state()}): listening forces no copy.
+         * arrays on a host backend, and the files just written on a device backend or when the
+         * latents are sharded, read only if asked for (see {@link Checkpoint#state()}): listening
+         * forces no copy.
          */
         default void saved(Checkpoint checkpoint) {}
     }
@@ -194,9 +195,10 @@ public final class Trainer {
 
     /**
      * Writes the checkpoint and returns it as the listeners and the result see it. Latent sharded:
-     * every rank writes its shard ({@link ShardedCheckpoint}); the whole checkpoint is read back on
-     * rank 0 for its listeners and, at the {@code end}, on every rank for the result; before the end
-     * this returns null, so that no rank keeps a whole state while it trains its share.
+     * every rank writes its shard ({@link ShardedCheckpoint}); rank 0's listeners and, at the
+     * {@code end}, every rank's result get the checkpoint as written, its state left in the files
+     * until someone asks for it (only checkpoint.json and the shards' headers are read here), so no
+     * rank reads a whole state; the other ranks return null before the end.
      */
     private Checkpoint save(Started start, TrainingStep step, boolean end) {
         if (mode == ParallelMode.LATENTS) {
@@ -206,7 +208,7 @@ public final class Trainer {
             if (!writes() && !end) return null;
             Checkpoint c = Checkpoint.load(dir);
             if (writes()) saved(c);
-            return end ? c : null;
+            return c;
         }
         Path dir = out.resolve(CHECKPOINT);
         Parallelism spread = new Parallelism(mode, group.size());

@@ -10,6 +10,7 @@ import gsae.ops.HostTrainingStep;
 import gsae.ops.LatentShard;
 import gsae.ops.Ops;
 import gsae.ops.Params;
+import gsae.ops.StartState;
 import gsae.ops.StepMetrics;
 import gsae.ops.TrainState;
 import org.junit.jupiter.api.Test;
@@ -67,7 +68,7 @@ class LatentShardedStepTest {
         TrainState init = TrainState.fresh(ShardedProblem.params(D, m, 11));
         Run single = single(cfg, ops.get(), init, 0);
         List<Run> sharded = LocalRanks.run(ranks, c -> {
-            LatentShardedStep step = LatentShardedStep.ofWhole(cfg, ops.get(), c, init);
+            LatentShardedStep step = LatentShardedStep.start(cfg, ops.get(), c, new StartState.Held(init));
             return train(step, 0);
         });
         double eps = STEPS * ShardedProblem.stepEps(cfg, N);
@@ -111,7 +112,7 @@ class LatentShardedStepTest {
         SaeConfig cfg = config(51, 2f);
         TrainState init = TrainState.fresh(ShardedProblem.params(D, 51, 12));
         Run single = train(new HostTrainingStep(cfg, new FastOps(1), init), 0, false);
-        List<Run> sharded = LocalRanks.run(2, c -> train(LatentShardedStep.ofWhole(cfg, new FastOps(1), c, init), 0, false));
+        List<Run> sharded = LocalRanks.run(2, c -> train(LatentShardedStep.start(cfg, new FastOps(1), c, new StartState.Held(init)), 0, false));
         TrainState whole = ShardedProblem.gather(sharded.stream().map(Run::state).toList());
         assertArrayEquals(single.state().sinceFired(), whole.sinceFired(), "the selections of every step");
         assertParamsClose("parameters", single.state().params(), whole.params(), STEPS * ShardedProblem.stepEps(cfg, N), LR * Math.sqrt(D));

@@ -13,6 +13,7 @@ import gsae.io.ShardedCheckpoint;
 import gsae.ops.HostTrainingStep;
 import gsae.ops.LatentShard;
 import gsae.ops.Scales;
+import gsae.ops.StartState;
 import gsae.ops.StateChunks;
 import gsae.ops.TrainState;
 import org.junit.jupiter.api.Test;
@@ -52,7 +53,7 @@ class ShardedResumeTest {
     /** P = 2 for four steps, saved to dir; then four more: the uninterrupted run's final state. */
     private static TrainState uninterrupted(TrainState init, Path dir) {
         List<TrainState> shares = LocalRanks.run(2, c -> {
-            LatentShardedStep step = LatentShardedStep.ofWhole(CFG, new FastOps(1), c, init);
+            LatentShardedStep step = LatentShardedStep.start(CFG, new FastOps(1), c, new StartState.Held(init));
             steps(step, 0, HALF);
             ShardedCheckpoint.save(dir, c, CFG, TRAIN, SCALES, StateChunks.of(step.state()), (long) HALF * N, DATA);
             steps(step, HALF, HALF);
