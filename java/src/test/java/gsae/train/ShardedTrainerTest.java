@@ -10,6 +10,7 @@ import gsae.cpu.CpuBackend;
 import gsae.io.Checkpoint;
 import gsae.io.DataRecord;
 import gsae.ops.Params;
+import gsae.ops.StartState;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -26,9 +27,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The trainer with {@code --parallel latents} on P ranks ({@link LocalRanks}) against one process:
- * same checkpoints (sharded on disk, read back gathered), metrics and evaluations within the
- * per-step tolerance of the sharded step's tests, the same dead-latent counters; M = 32 is not
- * divisible by P = 3, and latents die after four steps so that AuxK runs.
+ * same checkpoints (sharded on disk, read back gathered; the trainer itself reads none whole),
+ * metrics and evaluations within the per-step tolerance of the sharded step's tests, the same
+ * dead-latent counters; M = 32 is not divisible by P = 3, and latents die after four steps so that
+ * AuxK runs.
  */
 class ShardedTrainerTest {
 
@@ -37,11 +39,15 @@ class ShardedTrainerTest {
     private static final TrainConfig TRAIN = new TrainConfig(STEPS, N, 1e-3f, 2, LrDecay.LINEAR, 7, 3, 1, true, 100);
     private static final DataRecord DATA = DataRecord.described("synthetic");
 
-    /** What one rank saw: the checkpoints its listeners got, the result's step, the probe values. */
-    record Seen(List<Long> saved, long lastStep, List<Double> probes) {}
+    /**
+     * What one rank saw: the checkpoints its listeners got, the result's step, the probe values, and
+     * whether every checkpoint it was handed (listeners' and result) still had its state in the files.
+     */
+    record Seen(List<Long> saved, long lastStep, List<Double> probes, boolean unread) {}
 
     private static Seen run(Trainer trainer, Checkpoint start) {
         List<Long> saved = new ArrayList<>();
+        List<Boolean> unread = new ArrayList<>();
         List<Double> probes = new ArrayList<>();
         trainer.evaluateEvery(4, (step, p, scales) -> {
             probes.add(squares(p));
@@ -50,9 +56,17 @@ class ShardedTrainerTest {
             @Override
             public void saved(Checkpoint c) {
                 saved.add(c.step());
+                unread.add(unread(c));
             }
         });
-        return new Seen(saved, trainer.run(start).last().step(), probes);
+        Checkpoint last = trainer.run(start).last();
+        unread.add(unread(last));
+        return new Seen(saved, last.step(), probes, !unread.contains(false));
+    }
+
+    /** A checkpoint whose state was not read into host arrays (a whole read on a rank would do that). */
+    private static boolean unread(Checkpoint c) {
+        return c.start() instanceof StartState.Stored s && s.readIn() == null;
     }
 
     /** ‖W_enc‖² + ‖b_enc‖² + ‖W_dec‖² + ‖b_dec‖²: a probe that sees every parameter. */
@@ -81,6 +95,7 @@ class ShardedTrainerTest {
         assertEquals(List.of(3L, 6L, 8L), seen.getFirst().saved(), "rank 0's listeners see every checkpoint");
         for (int r = 1; r < ranks; r++) assertEquals(List.of(), seen.get(r).saved(), "only rank 0 calls listeners");
         for (Seen s : seen) assertEquals(STEPS, s.lastStep(), "every rank's result is the last checkpoint");
+        for (Seen s : seen) assertTrue(s.unread(), "a checkpoint handed to listeners or returned was read whole");
         assertTrue(Files.isRegularFile(sharded.resolve(Trainer.CHECKPOINT).resolve(String.format("shard-%05d-of-%05d.safetensors", ranks - 1, ranks))));
 
         Checkpoint want = Checkpoint.load(single.resolve(Trainer.CHECKPOINT)), got = Checkpoint.load(sharded.resolve(Trainer.CHECKPOINT));
