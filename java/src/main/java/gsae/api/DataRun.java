@@ -292,7 +292,8 @@ public final class DataRun implements AutoCloseable {
         Options o = options;
         if (o.latents() == null || o.k() == null) throw new UserError("a fresh run needs --latents and --k");
         int d = source.d(), steps = or(o.steps(), 10_000), batch = or(o.batch(), 4096);
-        if (onHost) Sizes.hostState("--latents", o.latents(), d);
+        // latent sharded, a rank holds only its share of every M·d tensor
+        if (onHost) Sizes.hostState(parallel.perRank("--latents", o.latents()), parallel.latentsPerRank(o.latents()), d);
         else Sizes.product("--latents", o.latents(), d);
         Sizes.hostArray("--batch", "tokens per batch", batch, d);
         SaeConfig sae = settings(() -> new SaeConfig(d, o.latents(), o.k(), or(o.beta(), 0f), o.auxK() != null ? o.auxK() : Math.max(1, d / 2),

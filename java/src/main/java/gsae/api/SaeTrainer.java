@@ -465,7 +465,8 @@ public final class SaeTrainer implements AutoCloseable {
             Backend b = Backends.open(backend, device, threads);
             if (b.keepsStateOnHost()) {
                 try {
-                    Inputs.argument(() -> Sizes.hostState("latents", latents, d));
+                    Parallelism spread = parallelism(); // latent sharded, a rank holds only its share
+                    Inputs.argument(() -> Sizes.hostState(spread.perRank("latents", latents), spread.latentsPerRank(latents), d));
                 } catch (RuntimeException e) {
                     b.close();
                     throw e;

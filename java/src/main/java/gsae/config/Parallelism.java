@@ -19,6 +19,22 @@ public record Parallelism(ParallelMode mode, int ranks) {
             throw new IllegalArgumentException("--parallel none runs one process, but " + ranks + " ranks were launched: choose --parallel data or latents");
     }
 
+    /**
+     * The most of {@code latents} latents one rank holds: ⌈M/P⌉ latent sharded (the shares differ
+     * by at most one), all of them otherwise.
+     */
+    public int latentsPerRank(int latents) {
+        return mode == ParallelMode.LATENTS ? (int) ((latents + (long) ranks - 1) / ranks) : latents;
+    }
+
+    /**
+     * The option a size check on one rank's state names: {@code option} itself, or, latent sharded,
+     * which share it measures ("--latents 1000 over 3 ranks, one rank's share").
+     */
+    public String perRank(String option, int latents) {
+        return mode == ParallelMode.LATENTS && ranks > 1 ? option + " " + latents + " over " + ranks + " ranks, one rank's share" : option;
+    }
+
     /** "data-parallel over 2 ranks", "in one process": for messages. */
     public String describe() {
         return switch (mode) {

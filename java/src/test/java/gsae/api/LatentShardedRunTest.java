@@ -1,6 +1,7 @@
 package gsae.api;
 
 import gsae.comm.LocalRanks;
+import gsae.config.ArrayLimit;
 import gsae.config.ParallelMode;
 import gsae.config.Parallelism;
 import gsae.config.UserError;
@@ -31,7 +32,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * settings and the tolerance of {@link DataParallelRunTest} (twice the drift between the fast path
  * and the reference on the same run): a {@link DataRun} over 2 or 3 ranks (M = 32 is not divisible
  * by 3) equals the one-process run; a P = 2 checkpoint resumes on 3 ranks and in one process; every
- * rank of a {@link SaeTrainer} pushing the whole batch trains what one process trains.
+ * rank of a {@link SaeTrainer} pushing the whole batch trains what one process trains; a run whose
+ * whole tensors exceed one host array trains and resumes on ranks that each hold a share.
  */
 class LatentShardedRunTest {
 
@@ -95,6 +97,44 @@ class LatentShardedRunTest {
         UserError e = assertThrows(UserError.class, () -> LocalRanks.run(3, c -> run(dir, two, false, SaeBackend.CPU, Parallel.LATENTS,
                 Group.of(c), new DataRun.Listener() {})));
         assertTrue(e.getMessage().contains("--latents 2") && e.getMessage().contains("3 ranks"), e.getMessage());
+    }
+
+    /**
+     * With one host array smaller than a whole M·d tensor but holding a rank's share, a P = 2 run
+     * trains, checkpoints and resumes on 3 ranks, through DataRun and through SaeTrainer: no rank
+     * builds a whole tensor, and the size checks measure a rank's share (one process is refused).
+     */
+    @Test
+    void trainsPastOneHostArray(@TempDir Path dir) {
+        int m = 96, d = 12, n = 8, share = (m + 1) / 2 * d;
+        DataRun.Options o = new DataRun.Options(m, 4, 0.5f, 3, n, 1e-2f, 2, Decay.NONE, 5L, 2, 1, 4, null, 31L, false);
+        SyntheticSource src = new SyntheticSource(d, 8, 3);
+        float[] x = new float[n * d], g = new float[n * d];
+        src.next(x, g, n);
+        Path out = dir.resolve("run"), pushed = dir.resolve("pushed");
+        ArrayLimit.during(share, () -> {
+            UserError whole = assertThrows(UserError.class, () -> run(dir.resolve("one"), o, false, SaeBackend.CPU, Parallel.NONE, Group.single(),
+                    new DataRun.Listener() {}));
+            assertTrue(whole.getMessage().startsWith("--latents: 96 latents"), whole.getMessage());
+            LocalRanks.run(2, c -> run(out, o, false, SaeBackend.CPU, Parallel.LATENTS, Group.of(c), new DataRun.Listener() {}));
+            DataRun.Options more = new DataRun.Options(null, null, null, 6, null, null, null, null, null, null, null, null, null, null, null);
+            for (DataRun.Outcome r : LocalRanks.run(3, c -> run(out, more, true, SaeBackend.CPU, Parallel.LATENTS, Group.of(c), new DataRun.Listener() {})))
+                assertEquals(6, r.step());
+            LocalRanks.run(2, c -> {
+                try (SaeTrainer t = SaeTrainer.builder(d, m, 4).threads(1).backend(SaeBackend.CPU).parallel(Parallel.LATENTS, Group.of(c)).build()) {
+                    t.step(x, g, n);
+                    return t.save(pushed);
+                }
+            });
+            for (long steps : LocalRanks.run(3, c -> {
+                try (SaeTrainer t = SaeTrainer.resumeFrom(pushed).threads(1).backend(SaeBackend.CPU).parallel(Parallel.LATENTS, Group.of(c)).build()) {
+                    t.step(x, g, n);
+                    return t.steps();
+                }
+            })) assertEquals(2, steps);
+        });
+        assertEquals(6, Checkpoint.load(out.resolve(DataRun.CHECKPOINT)).step());
+        assertEquals(new Parallelism(ParallelMode.LATENTS, 2), Checkpoint.load(pushed).parallel());
     }
 
     /** SaeTrainer: every rank pushes the whole batch; sae() and save() are collective and give the whole SAE. */

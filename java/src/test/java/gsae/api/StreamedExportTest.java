@@ -1,11 +1,15 @@
 package gsae.api;
 
+import gsae.comm.LocalRanks;
 import gsae.config.ArrayLimit;
 import gsae.config.UserError;
 import gsae.cpu.CpuBackend;
 import gsae.io.Checkpoint;
 import gsae.io.DataRecord;
 import gsae.io.CheckpointTest;
+import gsae.io.ShardedCheckpoint;
+import gsae.ops.LatentShard;
+import gsae.ops.StateChunks;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -52,5 +56,22 @@ class StreamedExportTest {
         for (String f : new String[]{"sae.safetensors", "cfg.json"})
             assertArrayEquals(Files.readAllBytes(tmp.resolve("host").resolve(f)), Files.readAllBytes(tmp.resolve("streamed").resolve(f)), f);
         assertEquals(c.sae().k(), big.encode(new float[2 * big.d()], 2).k(), "below the limit the same SAE reads its weights and infers");
+    }
+
+    /** A sharded checkpoint streams too: its shard files read as one state, a chunk at a time, to the single-file checkpoint's bytes. */
+    @Test
+    void aShardedCheckpointStreamsFromItsShards(@TempDir Path tmp) throws IOException {
+        Checkpoint c = CheckpointTest.sample(10, 4);
+        c.save(tmp.resolve("single"));
+        LocalRanks.run(3, comm -> {
+            StateChunks mine = StateChunks.of(c.state().slice(LatentShard.of(comm.rank(), comm.size(), c.sae().latents())));
+            ShardedCheckpoint.save(tmp.resolve("sharded"), comm, c.sae(), c.train(), c.scales(), mine, c.dataPosition(), c.data());
+            return null;
+        });
+        Sae.load(tmp.resolve("single")).export(ExportFormat.SPARSIFY, tmp.resolve("host"));
+        long md = (long) c.sae().latents() * c.sae().d();
+        ArrayLimit.during(md - 1, () -> Sae.load(tmp.resolve("sharded")).export(ExportFormat.SPARSIFY, tmp.resolve("streamed")));
+        for (String f : new String[]{"sae.safetensors", "cfg.json"})
+            assertArrayEquals(Files.readAllBytes(tmp.resolve("host").resolve(f)), Files.readAllBytes(tmp.resolve("streamed").resolve(f)), f);
     }
 }
