@@ -41,7 +41,7 @@ public record StateChunks(int d, int m, Tensors params, Tensors adamM, Tensors a
             Params p = Params.zeros(d, shard.count());
             read(wEnc, (long) shard.first() * d, p.wEnc());
             read(bEnc, shard.first(), p.bEnc());
-            read(wDec, shard.first() * d, p.wDec());
+            read(wDec, (long) shard.first() * d, p.wDec());
             read(bDec, 0, p.bDec());
             return p;
         }
