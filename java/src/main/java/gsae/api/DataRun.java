@@ -223,7 +223,7 @@ public final class DataRun implements AutoCloseable {
      */
     public Outcome train(Engine engine, LongConsumer needs, Listener listener) {
         boolean onHost = engine.backend().keepsStateOnHost(), packed = "cpu".equals(engine.backend().name());
-        if (start != null) needs.accept(heapBytes(start.sae(), start.train().batch(), onHost, packed));
+        if (start != null) needs.accept(heapBytes(start.sae(), start.train().batch(), onHost, packed, parallel));
         else start = fresh(needs, onHost, packed);
         Trainer trainer = new Trainer(engine.backend(), source, out).parallel(parallel.mode(), group.collectives());
         if (probeEvery > 0) {
@@ -282,9 +282,12 @@ public final class DataRun implements AutoCloseable {
         return new Plan(c.step(), c.train().steps(), s.beta(), s.latents(), s.k(), c.train().batch(), data);
     }
 
-    /** The estimated peak heap: the state's copies on a host backend (and the fused CPU backend's packed weights), the batch's arrays when the state is on a device. */
-    private static long heapBytes(SaeConfig sae, int batch, boolean onHost, boolean packed) {
-        return onHost ? MemoryNeed.trainingBytes(sae, batch, packed) : MemoryNeed.deviceTrainingBytes(sae, batch);
+    /**
+     * The estimated peak heap: the state's copies on a host backend (and the fused CPU backend's
+     * packed weights), of a rank's share when latent sharded; the batch's arrays when the state is on a device.
+     */
+    private static long heapBytes(SaeConfig sae, int batch, boolean onHost, boolean packed, Parallelism parallel) {
+        return onHost ? MemoryNeed.trainingBytes(sae, batch, packed, parallel.latentsPerRank(sae.latents())) : MemoryNeed.deviceTrainingBytes(sae, batch);
     }
 
     /** A fresh run's settings and start; on a host backend M·d must fit one Java array, on a device only 64 bits. */
@@ -301,7 +304,7 @@ public final class DataRun implements AutoCloseable {
         TrainConfig train = settings(() -> new TrainConfig(steps, batch, o.lr() != null ? o.lr() : Float.NaN,
                 o.warmup() != null ? o.warmup() : TrainDefaults.warmupSteps(steps), LrDecay.valueOf(or(o.decay(), Decay.NONE).name()),
                 or(o.seed(), 1L), or(o.checkpointEvery(), 1000), threads, or(o.scaleActs(), false), TrainDefaults.SCALE_TOKENS));
-        needs.accept(heapBytes(sae, batch, onHost, packed));
+        needs.accept(heapBytes(sae, batch, onHost, packed, parallel));
         if (parallel.mode() == ParallelMode.DATA && batch < parallel.ranks())
             throw new UserError("--batch " + batch + " is smaller than the " + parallel.ranks() + " ranks of --parallel data: every rank needs a token");
         return Initializer.fresh(sae, train, source, data, group.collectives());

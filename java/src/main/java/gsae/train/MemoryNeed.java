@@ -20,11 +20,20 @@ public final class MemoryNeed {
 
     /** As {@link #trainingBytes(SaeConfig, long)}, plus the packed weights when {@code packed} (the fused CPU backend, "cpu"). */
     public static long trainingBytes(SaeConfig sae, long batch, boolean packed) {
-        long params = paramsBytes(sae);
+        return trainingBytes(sae, batch, packed, sae.latents());
+    }
+
+    /**
+     * As {@link #trainingBytes(SaeConfig, long, boolean)} for a process that holds {@code latents}
+     * of the SAE's latents: a rank's share when they are sharded, whose state, scores and packed
+     * weights scale with its share while the batch is whole.
+     */
+    public static long trainingBytes(SaeConfig sae, long batch, boolean packed, int latents) {
+        long params = Sizes.bytes("latents", 2 * Sizes.product("latents", latents, sae.d()) + latents + sae.d(), Float.BYTES);
         long data = Sizes.bytes("batch", Sizes.product("batch", batch, sae.d()), Float.BYTES) * 3; // x, g, x̂
-        long scores = Sizes.bytes("batch", Sizes.product("batch", batch, sae.latents()), Float.BYTES) * 2; // z, score
-        long panels = packed ? Sizes.bytes("latents", Sizes.product("latents", sae.latents(), sae.d()), Float.BYTES) * (sae.beta() > 0 ? 2 : 1) : 0;
-        return Math.addExact(Math.addExact(Math.multiplyExact(params, 4), Math.addExact(data, panels)), Math.addExact(scores, 16L * sae.latents()));
+        long scores = Sizes.bytes("batch", Sizes.product("batch", batch, latents), Float.BYTES) * 2; // z, score
+        long panels = packed ? Sizes.bytes("latents", Sizes.product("latents", latents, sae.d()), Float.BYTES) * (sae.beta() > 0 ? 2 : 1) : 0;
+        return Math.addExact(Math.addExact(Math.multiplyExact(params, 4), Math.addExact(data, panels)), Math.addExact(scores, 16L * latents));
     }
 
     /**
@@ -33,12 +42,6 @@ public final class MemoryNeed {
      */
     public static long deviceTrainingBytes(SaeConfig sae, long batch) {
         return Sizes.bytes("batch", Sizes.product("batch", batch, sae.d()), Float.BYTES) * 3;
-    }
-
-    /** Bytes of one copy of the parameters: 2·M·d + M + d floats. */
-    public static long paramsBytes(SaeConfig sae) {
-        long md = Sizes.product("latents", sae.latents(), sae.d());
-        return Sizes.bytes("latents", 2 * md + sae.latents() + sae.d(), Float.BYTES);
     }
 
     /** "3.2 GiB" */

@@ -20,6 +20,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicIntegerArray;
+import java.util.function.LongConsumer;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -45,9 +46,15 @@ class DataParallelRunTest {
 
     static DataRun.Outcome run(Path out, DataRun.Options o, boolean resume, SaeBackend backend, Parallel mode, Group group,
                                        DataRun.Listener l) {
+        return run(out, o, resume, backend, mode, group, l, need -> {});
+    }
+
+    /** {@link #run(Path, DataRun.Options, boolean, SaeBackend, Parallel, Group, DataRun.Listener)} telling {@code needs} the heap estimate. */
+    static DataRun.Outcome run(Path out, DataRun.Options o, boolean resume, SaeBackend backend, Parallel mode, Group group,
+                               DataRun.Listener l, LongConsumer needs) {
         try (DataRun run = DataRun.open(out, o, resume, false, null, false, DataRunTest.SYNTHETIC, QUIET, mode, group);
              Engine engine = Engine.open(backend, 1, QUIET, false)) {
-            return run.train(engine, need -> {}, l);
+            return run.train(engine, needs, l);
         }
     }
 

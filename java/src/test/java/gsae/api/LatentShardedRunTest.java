@@ -4,8 +4,10 @@ import gsae.comm.LocalRanks;
 import gsae.config.ArrayLimit;
 import gsae.config.ParallelMode;
 import gsae.config.Parallelism;
+import gsae.config.SaeConfig;
 import gsae.config.UserError;
 import gsae.io.Checkpoint;
+import gsae.train.MemoryNeed;
 import gsae.train.SyntheticSource;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -17,6 +19,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicIntegerArray;
+import java.util.concurrent.atomic.AtomicLong;
 
 import static gsae.api.DataParallelRunTest.distance;
 import static gsae.api.DataParallelRunTest.options;
@@ -135,6 +138,27 @@ class LatentShardedRunTest {
         });
         assertEquals(6, Checkpoint.load(out.resolve(DataRun.CHECKPOINT)).step());
         assertEquals(new Parallelism(ParallelMode.LATENTS, 2), Checkpoint.load(pushed).parallel());
+    }
+
+    /** The heap a rank is told it needs (for the out-of-memory message) is that of its share, fresh and resumed. */
+    @Test
+    void estimatesTheHeapOfARanksShare(@TempDir Path dir) {
+        long one = need(dir.resolve("one"), 1, Parallel.NONE, false), fresh = need(dir.resolve("ls"), 2, Parallel.LATENTS, false);
+        long resumed = need(dir.resolve("ls"), 3, Parallel.LATENTS, true);
+        SaeConfig sae = Checkpoint.load(dir.resolve("one").resolve(DataRun.CHECKPOINT)).sae();
+        int batch = options(1).batch();
+        assertEquals(MemoryNeed.trainingBytes(sae, batch, true), one, "one process: the whole state");
+        assertEquals(MemoryNeed.trainingBytes(sae, batch, true, 16), fresh, "2 ranks: 16 of the 32 latents");
+        assertEquals(MemoryNeed.trainingBytes(sae, batch, true, 11), resumed, "3 ranks: at most 11 of the 32 latents");
+        assertTrue(fresh < one && resumed < fresh, one + ", " + fresh + ", " + resumed);
+    }
+
+    /** The largest heap estimate any of {@code p} ranks was given. */
+    private static long need(Path out, int p, Parallel mode, boolean resume) {
+        AtomicLong need = new AtomicLong();
+        LocalRanks.run(p, c -> run(out, options(resume ? 2 : 1), resume, SaeBackend.CPU, mode, Group.of(c), new DataRun.Listener() {},
+                n -> need.accumulateAndGet(n, Math::max)));
+        return need.get();
     }
 
     /** SaeTrainer: every rank pushes the whole batch; sae() and save() are collective and give the whole SAE. */
