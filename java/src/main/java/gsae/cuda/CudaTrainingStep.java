@@ -8,6 +8,7 @@ import gsae.ops.Losses;
 import gsae.ops.Params;
 import gsae.ops.StartState;
 import gsae.ops.StateChunks;
+import gsae.ops.StateFingerprint;
 import gsae.ops.StepMetrics;
 import gsae.ops.TrainState;
 import gsae.ops.TrainingStep;
@@ -28,8 +29,9 @@ import gsae.tensor.Dtype;
  * rank selected a latent, take the minimum over ranks (M longs): a latent that fired on any rank
  * restarts, since every rank held the same counters before. The ranks stay identical as long as
  * the all-reduce hands every rank the same bits, as NCCL's algorithms do (each reduced element is
- * computed once and copied to every rank); unlike the host step, this one does not compare the
- * ranks' states, which would need the whole state on the host.
+ * computed once and copied to every rank); as the host step does, every {@value
+ * StateFingerprint#CHECK_EVERY} steps the ranks compare a fingerprint of their states, computed on
+ * the device ({@link #agree}), and take rank 0's again where they differ.
  */
 public final class CudaTrainingStep implements TrainingStep {
 
@@ -44,7 +46,10 @@ public final class CudaTrainingStep implements TrainingStep {
     private final Stages stages;
     private final DeviceParams params, grads, adamM, adamV;
     private final DeviceBuffer since, dead, counters;
-    private final Kernel advance, reset, mark;
+    private static final System.Logger LOG = System.getLogger(CudaTrainingStep.class.getName());
+    private static final int FINGERPRINT_BLOCKS = 1024;
+
+    private final Kernel advance, reset, mark, fingerprint;
     /** The other ranks of a data-parallel run; null in one process. */
     private final DeviceRanks ranks;
     private PinnedBuffer stageX, stageG, stageOut;
@@ -81,6 +86,7 @@ public final class CudaTrainingStep implements TrainingStep {
         advance = kernels.get("update", "since_fired_advance");
         reset = kernels.get("update", "since_fired_reset");
         mark = kernels.get("update", "dead_mark");
+        fingerprint = kernels.get("update", "state_fingerprint");
         switch (start) {
             case StartState.Held h -> upload(h.state(), adopt);
             case StartState.Fresh f when f.drawn() != null -> upload(f.drawn(), true);
@@ -171,6 +177,7 @@ public final class CudaTrainingStep implements TrainingStep {
         deadCount = (int) c[1];
         double[] scalars = {losses.fvu(), losses.auxk(), losses.loss(), c[0]};
         if (ranks != null) ranks.sum(scalars);
+        if (ranks != null && step % StateFingerprint.CHECK_EVERY == 0) agree();
         return new StepMetrics(scalars[0], scalars[1], scalars[2], scalars[3] / rows, (double) deadCount / cfg.latents(), rows);
     }
 
@@ -193,6 +200,46 @@ public final class CudaTrainingStep implements TrainingStep {
         if (have != null && have.bytes() >= bytes) return have;
         if (have != null) have.close();
         return new PinnedBuffer(stages.ctx, bytes, "staging " + what);
+    }
+
+    /**
+     * Compares the ranks' fingerprints of their states and, when any differs, makes every rank's
+     * state rank 0's. Returns whether they differed. Every rank of a data-parallel run calls it at
+     * the same step.
+     */
+    boolean agree() {
+        long[] lo = {fingerprint()}, hi = {lo[0]};
+        ranks.host.allReduce(lo, ReduceOp.MIN);
+        ranks.host.allReduce(hi, ReduceOp.MAX);
+        if (lo[0] == hi[0]) return false;
+        if (ranks.host.rank() == 0)
+            LOG.log(System.Logger.Level.WARNING, "step {0}: the ranks'' states differed in their last bits; every rank now continues from rank 0''s", step);
+        fromRoot(ranks);
+        return true;
+    }
+
+    /** {@link StateFingerprint#of} this state, computed on the device. */
+    long fingerprint() {
+        stages.ctx.makeCurrent();
+        DeviceBuffer sum = stages.scratch.get("train.fingerprint", 8);
+        sum.zero(8);
+        int t = 0;
+        long md = DeviceParams.weightElements(cfg.d(), cfg.latents());
+        for (DeviceParams p : new DeviceParams[] {params, adamM, adamV}) {
+            hash(p.wEnc(), md, t++, sum);
+            hash(p.bEnc(), cfg.latents(), t++, sum);
+            hash(p.wDec(), md, t++, sum);
+            hash(p.bDec(), cfg.d(), t++, sum);
+        }
+        hash(since, 2L * cfg.latents(), t, sum);
+        stages.ctx.sync("state fingerprint");
+        long[] out = new long[1];
+        sum.download(out);
+        return out[0];
+    }
+
+    private void hash(DeviceBuffer words, long count, int tensor, DeviceBuffer sum) {
+        fingerprint.launch(Math.min(FINGERPRINT_BLOCKS, Kernel.blocks(count, COUNTER_THREADS)), 1, COUNTER_THREADS, words, count, tensor, sum);
     }
 
     /** dead[i] = since[i] ≥ dead_tokens, counted into counters[1]. */

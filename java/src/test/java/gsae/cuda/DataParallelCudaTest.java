@@ -9,7 +9,9 @@ import gsae.comm.SingleProcess;
 import gsae.config.SaeConfig;
 import gsae.cpu.ReferenceOps;
 import gsae.ops.Batch;
+import gsae.ops.Params;
 import gsae.ops.StartState;
+import gsae.ops.StateFingerprint;
 import gsae.ops.StepMetrics;
 import gsae.ops.TrainState;
 import gsae.parallel.Slices;
@@ -20,10 +22,12 @@ import org.junit.jupiter.params.provider.CsvSource;
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 import java.util.List;
+import java.util.SplittableRandom;
 
 import static gsae.parallel.DataParallelProblem.*;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -112,6 +116,55 @@ class DataParallelCudaTest {
             assertArrayEquals(one.state().sinceFired(), dp.state().sinceFired());
         } finally {
             System.clearProperty("gsae.cuda.collectives");
+        }
+    }
+
+    /** As the host step: a rank whose state drifted is seen by every rank at the next check, and all take rank 0's. */
+    @Test
+    void ranksThatDriftApartTakeRankZerosStateAtTheNextCheck() {
+        Gpu.assumeGpu();
+        List<Batch> data = batches(24);
+        List<Object[]> out = LocalRanks.run(3, g -> {
+            try (CudaBackend device = CudaBackend.open(Gpu.device(), Precision.F32);
+                 CudaTrainingStep step = (CudaTrainingStep) device.startDataParallel(cfg(1f), new StartState.Held(start(5)), g)) {
+                Batch slice = Slices.of(data.getFirst(), g.rank(), g.size());
+                step.step(slice, LR);
+                boolean before = step.agree();
+                step.step(slice, g.rank() == 2 ? 2 * LR : LR); // the same gradients, another step on rank 2
+                boolean drifted = step.agree(), after = step.agree();
+                return new Object[] {before, drifted, after, step.snapshot()};
+            }
+        });
+        TrainState root = (TrainState) out.getFirst()[3];
+        for (Object[] o : out) {
+            assertEquals(false, o[0], "identical ranks: no resync");
+            assertEquals(true, o[1], "a rank that drifted is seen by every rank");
+            assertEquals(false, o[2], "after the resync the ranks agree");
+            assertEquals(0.0, distance(root, (TrainState) o[3]));
+        }
+    }
+
+    /** The state's fingerprint on the device is its CPU twin's, {@link StateFingerprint}, bit for bit; past 1,024 blocks of words too. */
+    @ParameterizedTest(name = "d={0}, M={1}")
+    @CsvSource({"7, 13", "77, 3500"})
+    void theDeviceFingerprintIsTheHostOne(int d, int m) {
+        Gpu.assumeGpu();
+        SplittableRandom rng = new SplittableRandom(d * 31L + m);
+        Params[] p = {Params.zeros(d, m), Params.zeros(d, m), Params.zeros(d, m)};
+        for (Params q : p)
+            for (float[] a : new float[][] {q.wEnc(), q.bEnc(), q.wDec(), q.bDec()})
+                for (int i = 0; i < a.length; i++) a[i] = Float.intBitsToFloat(rng.nextInt());
+        long[] since = rng.longs(m).toArray();
+        TrainState s = new TrainState(p[0], p[1], p[2], 3, since);
+        SaeConfig cfg = SaeConfig.of(d, m, Math.min(4, m), 0f);
+        try (CudaBackend device = CudaBackend.open(Gpu.device(), Precision.F32); CudaTrainingStep step = (CudaTrainingStep) device.open(cfg, s)) {
+            long host = StateFingerprint.of(s);
+            assertEquals(host, step.fingerprint());
+            s.adamV().wDec()[s.adamV().wDec().length - 1] = Float.intBitsToFloat(Float.floatToRawIntBits(s.adamV().wDec()[s.adamV().wDec().length - 1]) ^ 1);
+            assertNotEquals(host, StateFingerprint.of(s), "the last bit of the last word counts on the host");
+            try (CudaTrainingStep flipped = (CudaTrainingStep) device.open(cfg, s)) {
+                assertEquals(StateFingerprint.of(s), flipped.fingerprint(), "and on the device");
+            }
         }
     }
 
