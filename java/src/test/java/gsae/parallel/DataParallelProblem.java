@@ -17,6 +17,11 @@ import java.util.SplittableRandom;
 import java.util.function.BiFunction;
 import java.util.function.Supplier;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 /**
  * The data-parallel tests' problem (host steps here, device steps in {@code gsae.cuda}): N = 31 is
  * not divisible by 2 or 3; M = 96 with k = 2 and a dead window of one batch leaves latents dead
@@ -106,6 +111,21 @@ public final class DataParallelProblem {
             c.close();
         } catch (Exception e) {
             throw new IllegalStateException(e);
+        }
+    }
+
+    /** What one rank saw around a drift: {@code agree()} before it, at the check after it and once more, then its state. */
+    public record Resync(boolean before, boolean drifted, boolean after, TrainState state) {}
+
+    /** Every rank saw no drift before, the drift at the check, none after it, and holds rank 0's state. */
+    public static void assertResynced(List<Resync> ranks) {
+        TrainState root = ranks.getFirst().state();
+        for (Resync r : ranks) {
+            assertFalse(r.before(), "identical ranks: no resync");
+            assertTrue(r.drifted(), "a rank that drifted is seen by every rank");
+            assertFalse(r.after(), "after the resync the ranks agree");
+            assertEquals(0.0, distance(root, r.state()), "every rank holds rank 0's state");
+            assertArrayEquals(root.sinceFired(), r.state().sinceFired());
         }
     }
 

@@ -6,7 +6,6 @@ import gsae.cpu.FastOps;
 import gsae.cpu.ReferenceOps;
 import gsae.ops.Batch;
 import gsae.ops.StepMetrics;
-import gsae.ops.TrainState;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -92,7 +91,7 @@ class DataParallelStepTest {
     @Test
     void ranksThatDriftApartTakeRankZerosStateAtTheNextCheck() {
         List<Batch> data = batches(11);
-        List<Object[]> out = LocalRanks.run(3, c -> {
+        assertResynced(LocalRanks.run(3, c -> {
             DataParallelStep step = new DataParallelStep(cfg(1f), new ReferenceOps(), start(5), c);
             step.step(Slices.of(data.getFirst(), c.rank(), c.size()), LR);
             boolean before = step.agree();
@@ -101,16 +100,7 @@ class DataParallelStepTest {
                 step.state().adamV().bDec()[1] *= 2f;
             }
             boolean drifted = step.agree(), after = step.agree();
-            return new Object[]{before, drifted, after, step.snapshot()};
-        });
-        TrainState root = (TrainState) out.getFirst()[3];
-        for (Object[] o : out) {
-            assertEquals(false, o[0], "identical ranks: no resync");
-            assertEquals(true, o[1], "a rank that drifted is seen by every rank");
-            assertEquals(false, o[2], "after the resync the ranks agree");
-            TrainState s = (TrainState) o[3];
-            assertArrayEquals(root.params().wEnc(), s.params().wEnc());
-            assertArrayEquals(root.adamV().bDec(), s.adamV().bDec());
-        }
+            return new Resync(before, drifted, after, step.snapshot());
+        }));
     }
 }
