@@ -5,24 +5,29 @@ import gsae.tensor.ChunkedTensor;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 
 /**
  * Writes the transpose [c, r] of a row-major tensor [r, c] of 4-byte elements into a file, reading
  * the tensor once, a tile of rows × columns at a time: for rows [i0, i1) and columns [j0, j1), column
  * j's run of i1 − i0 elements lands at element j·r + i0 of the output, one positional write each.
- * Memory stays at one tile and one run whatever the tensor's size (an SAE's W_enc past 2³¹ − 1
- * elements, exported for SAELens). Tiles span whole rows unless a row is wider than a tile, so a
- * tile is one read for SAE shapes (c = d).
+ * Memory stays at one tile ({@link #tileBytes}) and {@link #GROUP} runs ({@link #runBytes} each)
+ * whatever the tensor's size (an SAE's W_enc past 2³¹ − 1 elements, exported for SAELens). Tiles
+ * span whole rows unless a row is wider than a tile, so a tile is one read for SAE shapes (c = d).
  */
 final class Transpose {
 
     /** Bytes of the tensor held at a time; tests lower it to cross many tile boundaries. */
     static int tileBytes = 64 << 20;
 
-    /** Bytes of one positional write at most, so that a narrow tensor's tile does not make runs as large. */
-    static int runBytes = 4 << 20;
+    /** Bytes of one positional write at most: a narrow tensor's tile holds more rows, not longer runs. */
+    static int runBytes = 1 << 20;
+
+    /**
+     * Columns gathered in one pass over the tile: a 64-byte cache line of each row, so the tile is read
+     * from memory once, not once per column.
+     */
+    private static final int GROUP = 16;
 
     private Transpose() {}
 
@@ -33,7 +38,9 @@ final class Transpose {
         int tileRows = (int) Math.max(1, Math.min(rows, Math.min(tileBytes / 4 / tileCols, runBytes / 4)));
         int[] tile = new int[tileRows * tileCols]; // [tileRows, tileCols], each element's bytes as the file has them
         MemorySegment tileView = MemorySegment.ofArray(tile);
-        ByteBuffer run = ByteBuffer.allocate(4 * tileRows).order(ByteOrder.nativeOrder()); // puts the tile's bytes back as they came
+        int[][] runs = new int[Math.min(GROUP, tileCols)][tileRows]; // [GROUP][tileRows]: columns of the tile
+        ByteBuffer out = ByteBuffer.allocate(4 * tileRows);
+        MemorySegment outView = MemorySegment.ofBuffer(out);
         for (long j0 = 0; j0 < cols; j0 += tileCols) {
             int nc = (int) Math.min(tileCols, cols - j0);
             for (long i0 = 0; i0 < rows; i0 += tileRows) {
@@ -41,11 +48,16 @@ final class Transpose {
                 if (nc == cols) t.chunks().read(4 * i0 * cols, tileView.asSlice(0, 4L * nr * nc));
                 else for (int r = 0; r < nr; r++)
                     t.chunks().read(4 * ((i0 + r) * cols + j0), tileView.asSlice(4L * r * nc, 4L * nc));
-                for (int c = 0; c < nc; c++) {
-                    run.clear().limit(4 * nr);
-                    for (int r = 0; r < nr; r++) run.putInt(4 * r, tile[r * nc + c]);
-                    long pos = at + 4 * ((j0 + c) * rows + i0);
-                    while (run.hasRemaining()) pos += ch.write(run, pos);
+                for (int c0 = 0; c0 < nc; c0 += GROUP) {
+                    int g = Math.min(GROUP, nc - c0);
+                    for (int r = 0; r < nr; r++)
+                        for (int q = 0, first = r * nc + c0; q < g; q++) runs[q][r] = tile[first + q];
+                    for (int q = 0; q < g; q++) {
+                        MemorySegment.copy(MemorySegment.ofArray(runs[q]), 0, outView, 0, 4L * nr);
+                        out.clear().limit(4 * nr);
+                        long pos = at + 4 * ((j0 + c0 + q) * rows + i0);
+                        while (out.hasRemaining()) pos += ch.write(out, pos);
+                    }
                 }
             }
         }
