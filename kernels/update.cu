@@ -16,6 +16,7 @@
 // since_fired_advance / since_fired_reset / dead_mark keep the counters of HostTrainingStep on the
 // device: since[i] += N; since[i] = 0 for every selected latent (and count a > 0 for L0);
 // dead[i] = since[i] ≥ dead_tokens (and count them). Integer atomics only, for the two counts.
+// state_fingerprint hashes the state for data-parallel ranks' comparison (gsae.ops.StateFingerprint).
 //
 // init_decoder draws SPEC §5's initial W_dec on the device and sets W_enc = W_dec: the twin of
 // gsae.ops.InitRandom, bit for bit (integer hashing and only exactly rounded f64 operations, each
@@ -159,6 +160,19 @@ since_fired_reset(const int* idx, const float* val, int pairs, long long* since,
     if (p < pairs) since[idx[p]] = 0;
     const unsigned ballot = __ballot_sync(0xffffffffu, fired);
     if (threadIdx.x % kWarp == 0 && ballot != 0) atomicAdd(&counters[0], static_cast<unsigned long long>(__popc(ballot)));
+}
+
+// fingerprint[0] += Σ_i mix(words[i] ^ i·φ ^ tensor·ψ) over `count` 32-bit words, wrapping: one tensor's
+// part of gsae.ops.StateFingerprint (the twin). A sum, so the integer atomics leave the same bits in any
+// order.  grid ≤ 1024 (grid-stride), kCounterThreads threads; one atomic per thread.
+extern "C" __global__ void __launch_bounds__(kCounterThreads)
+state_fingerprint(const unsigned* words, long long count, int tensor, unsigned long long* fingerprint) {
+    const unsigned long long salt = static_cast<unsigned long long>(tensor) * 0xC2B2AE3D27D4EB4Full;
+    const long long stride = static_cast<long long>(gridDim.x) * kCounterThreads;
+    unsigned long long acc = 0;
+    for (long long i = static_cast<long long>(blockIdx.x) * kCounterThreads + threadIdx.x; i < count; i += stride)
+        acc += init_mix(static_cast<unsigned long long>(words[i]) ^ (static_cast<unsigned long long>(i) * 0x9E3779B97F4A7C15ull) ^ salt);
+    if (acc != 0) atomicAdd(fingerprint, acc);
 }
 
 // dead[i] = since[i] ≥ dead_tokens; counters[1] += #dead.  grid ceil(M/256).

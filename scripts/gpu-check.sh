@@ -23,9 +23,11 @@ for f in runtime/bin/java bin/gsae bin/gsae-test tests/gsae; do
   [ -e "$DIST/$f" ] || { echo "✗ $DIST/$f not found: pass the unpacked bundle's folder" | tee "$OUT/summary.txt"; exit 1; }
 done
 
-# cuBLAS (dense baseline) is looked up by soname: add the toolkit's and PyTorch's copies if present.
+# cuBLAS (dense baseline) and NCCL (data parallel on devices) are looked up by soname: add the
+# toolkit's and PyTorch's copies if present.
 for dir in /usr/local/cuda/lib64 /usr/local/cuda/targets/x86_64-linux/lib \
-           $(python3 -c 'import nvidia.cublas, os; print(os.path.join(nvidia.cublas.__path__[0], "lib"))' 2>/dev/null); do
+           $(python3 -c 'import nvidia.cublas, os; print(os.path.join(nvidia.cublas.__path__[0], "lib"))' 2>/dev/null) \
+           $(python3 -c 'import nvidia.nccl, os; print(os.path.join(nvidia.nccl.__path__[0], "lib"))' 2>/dev/null); do
   [ -d "$dir" ] && LD_LIBRARY_PATH="$dir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 done
 export LD_LIBRARY_PATH
@@ -45,7 +47,8 @@ run_step() {  # name, command…: runs it, logs to $OUT/name.log, records the ex
 }
 
 run_step nvidia-smi nvidia-smi
-run_step junit "$DIST/bin/gsae-test" --select-package gsae.cuda --details=summary --details-theme=ascii \
+run_step junit "$DIST/bin/gsae-test" --select-package gsae.cuda --select-class gsae.comm.NcclLibraryTest \
+  --select-class gsae.train.DataParallelTrainerTest --details=summary --details-theme=ascii \
   --reports-dir "$OUT/junit" --fail-if-no-tests
 run_step selftest "$DIST/bin/gsae" selftest --backend cuda
 for tool in $SANITIZE; do

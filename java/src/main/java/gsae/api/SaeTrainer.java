@@ -147,7 +147,8 @@ public final class SaeTrainer implements AutoCloseable {
      * checkpoint.json) that {@link #resumeFrom}, {@link Sae#load} and {@code gsae eval/export} read.
      * Written from the backend's state in chunks; replaces an earlier checkpoint in {@code dir} atomically.
      * Latent sharded, every rank calls it and writes its shard ({@code shard-R-of-P.safetensors} in
-     * place of the two safetensors files), which the same readers gather.
+     * place of the two safetensors files), which the same readers gather; data parallel, every rank
+     * calls it and rank 0 writes. Either way it returns on every rank once the files are in place.
      */
     public Path save(Path dir) {
         requireStarted("save");
@@ -155,9 +156,10 @@ public final class SaeTrainer implements AutoCloseable {
                 settings.seed, 0, settings.threads, settings.estimateActScale, Math.max(1, lastRows));
         if (settings.parallel == Parallel.LATENTS)
             ShardedCheckpoint.save(dir, group, cfg, train, scales, step.chunks(), tokens, DataRecord.described(DATA));
-        if (group.rank() != 0) return dir;
-        if (settings.parallel != Parallel.LATENTS)
+        else if (group.rank() == 0)
             Checkpoint.save(dir, cfg, train, scales, step.chunks(), tokens, DataRecord.described(DATA), settings.parallelism());
+        if (group.size() > 1) group.barrier(); // every rank returns once the files are in place
+        if (group.rank() != 0) return dir;
         LOG.log(System.Logger.Level.DEBUG, "checkpoint at step {0} written to {1}", steps, dir);
         for (Consumer<Path> l : settings.onCheckpoint) l.accept(dir);
         return dir;

@@ -6,6 +6,7 @@ import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SymbolLookup;
 import java.lang.invoke.MethodHandle;
+import java.util.Map;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
@@ -38,6 +39,16 @@ public final class NcclGroup implements Collectives {
         this.word = word;
         this.rank = rank;
         this.size = size;
+    }
+
+    /** Null when NCCL can be loaded (from {@code env}, as {@link #open} loads it), else one line saying why not. Never throws. */
+    public static String unavailableReason(Map<String, String> env) {
+        try {
+            NcclLibrary.load(env);
+            return null;
+        } catch (RuntimeException | LinkageError e) {
+            return e.getMessage();
+        }
     }
 
     /**

@@ -1,5 +1,6 @@
 package gsae.cuda;
 
+import gsae.comm.Collectives;
 import gsae.config.SaeConfig;
 import gsae.ops.Backend;
 import gsae.ops.Ops;
@@ -150,6 +151,26 @@ public final class CudaBackend implements Backend, AutoCloseable {
     @Override
     public TrainingStep start(SaeConfig cfg, StartState start) {
         return open(cfg, start, true);
+    }
+
+    /**
+     * Data parallel with the state on this device: {@link CudaTrainingStep} over {@link DeviceRanks}
+     * (NCCL where every rank has it, else {@code group} staged through host memory). A collective
+     * call: every rank of {@code group} makes it, each on its own device.
+     */
+    @Override
+    public TrainingStep startDataParallel(SaeConfig cfg, StartState start, Collectives group) {
+        ctx.makeCurrent();
+        DeviceRanks ranks = DeviceRanks.open(ctx, group);
+        Stages stages = null;
+        try {
+            stages = new Stages(ctx, kernels, mode);
+            return new CudaTrainingStep(cfg, stages, kernels, start, true, ranks);
+        } catch (RuntimeException e) {
+            if (stages != null) stages.close();
+            ranks.close();
+            throw e;
+        }
     }
 
     @Override

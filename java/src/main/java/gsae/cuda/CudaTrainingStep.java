@@ -1,11 +1,14 @@
 package gsae.cuda;
 
+import gsae.comm.ElementType;
+import gsae.comm.ReduceOp;
 import gsae.config.SaeConfig;
 import gsae.ops.Batch;
 import gsae.ops.Losses;
 import gsae.ops.Params;
 import gsae.ops.StartState;
 import gsae.ops.StateChunks;
+import gsae.ops.StateFingerprint;
 import gsae.ops.StepMetrics;
 import gsae.ops.TrainState;
 import gsae.ops.TrainingStep;
@@ -17,6 +20,18 @@ import gsae.tensor.Dtype;
  * device ({@link gsae.ops.HostTrainingStep}'s order of work, on the GPU). Per step the host sends
  * x and g through pinned staging buffers on the stream and reads back six scalars: the four loss
  * sums, the count of a > 0 and the count of dead latents.
+ *
+ * <p>Data parallel ({@link DeviceRanks}; {@link gsae.parallel.DataParallelStep}'s algorithm with
+ * the state on the device): every rank trains on its slice of each global batch. Rank 0's state is
+ * broadcast when the step opens; per step the denominators are the global batch's (reduced inside
+ * the backward), the gradients are summed over ranks (2·M·d + M + d floats), every rank takes the
+ * same Adam step, and the since-fired counters, advanced by the global batch and reset where this
+ * rank selected a latent, take the minimum over ranks (M longs): a latent that fired on any rank
+ * restarts, since every rank held the same counters before. The ranks stay identical as long as
+ * the all-reduce hands every rank the same bits, as NCCL's algorithms do (each reduced element is
+ * computed once and copied to every rank); as the host step does, every {@value
+ * StateFingerprint#CHECK_EVERY} steps the ranks compare a fingerprint of their states, computed on
+ * the device ({@link #agree}), and take rank 0's again where they differ.
  */
 public final class CudaTrainingStep implements TrainingStep {
 
@@ -31,7 +46,12 @@ public final class CudaTrainingStep implements TrainingStep {
     private final Stages stages;
     private final DeviceParams params, grads, adamM, adamV;
     private final DeviceBuffer since, dead, counters;
-    private final Kernel advance, reset, mark;
+    private static final System.Logger LOG = System.getLogger(CudaTrainingStep.class.getName());
+    private static final int FINGERPRINT_BLOCKS = 1024;
+
+    private final Kernel advance, reset, mark, fingerprint;
+    /** The other ranks of a data-parallel run; null in one process. */
+    private final DeviceRanks ranks;
     private PinnedBuffer stageX, stageG, stageOut;
     private final int stage = stageBytes;
     /** Host arrays {@link #state} downloads into: the adopted initial state's, or made on first use. */
@@ -45,6 +65,11 @@ public final class CudaTrainingStep implements TrainingStep {
      * stored one not read yet is uploaded chunk by chunk. Sizes are counted in long throughout.
      */
     CudaTrainingStep(SaeConfig cfg, Stages stages, Kernels kernels, StartState start, boolean adopt) {
+        this(cfg, stages, kernels, start, adopt, null);
+    }
+
+    /** The same as one rank of a data-parallel run over {@code ranks} (null: one process), whose rank 0's start every rank takes. */
+    CudaTrainingStep(SaeConfig cfg, Stages stages, Kernels kernels, StartState start, boolean adopt, DeviceRanks ranks) {
         if (start.d() != cfg.d() || start.m() != cfg.latents())
             throw new IllegalArgumentException("state shape does not match the SAE config");
         this.cfg = cfg;
@@ -61,6 +86,7 @@ public final class CudaTrainingStep implements TrainingStep {
         advance = kernels.get("update", "since_fired_advance");
         reset = kernels.get("update", "since_fired_reset");
         mark = kernels.get("update", "dead_mark");
+        fingerprint = kernels.get("update", "state_fingerprint");
         switch (start) {
             case StartState.Held h -> upload(h.state(), adopt);
             case StartState.Fresh f when f.drawn() != null -> upload(f.drawn(), true);
@@ -69,9 +95,20 @@ public final class CudaTrainingStep implements TrainingStep {
             case StartState.Stored st -> st.read(this::upload);
         }
         step = start.step();
+        this.ranks = ranks;
+        if (ranks != null) fromRoot(ranks);
         counters.zero(16);
         markDead();
         deadCount = (int) readCounters()[1];
+    }
+
+    /** Every rank's state becomes rank 0's. */
+    private void fromRoot(DeviceRanks r) {
+        r.fromRoot(params);
+        r.fromRoot(adamM);
+        r.fromRoot(adamV);
+        r.fromRoot(since, 8L * cfg.latents());
+        step = r.fromRoot(step);
     }
 
     private void upload(TrainState init, boolean adopt) {
@@ -115,6 +152,7 @@ public final class CudaTrainingStep implements TrainingStep {
         stages.ctx.makeCurrent();
         if (batch.d() != cfg.d()) throw new IllegalArgumentException("batch has d=" + batch.d() + ", the SAE has d=" + cfg.d());
         DeviceBatch b = send(batch);
+        long rows = ranks == null ? batch.n() : ranks.rows(batch.n());
         float beta = batch.hasGradients() ? cfg.beta() : 0f;
         int kAux = Math.min(cfg.auxK(), deadCount);
         Scratch s = stages.scratch;
@@ -124,17 +162,23 @@ public final class CudaTrainingStep implements TrainingStep {
 
         stages.forward.encodeSelect(params, b, beta, dead, top, aux);
         stages.forward.decode(params, top, true, xhat);
-        Losses losses = stages.backward.run(params, b, top, aux, xhat, cfg.auxAlpha(), grads);
+        Losses losses = ranks == null ? stages.backward.run(params, b, top, aux, xhat, cfg.auxAlpha(), grads)
+                : stages.backward.run(params, b, top, aux, xhat, cfg.auxAlpha(), grads, ranks, rows);
+        if (ranks != null) ranks.sum(grads);
         stages.update.run(params, grads, adamM, adamV, lr, ++step);
 
         counters.zero(16);
-        advance.launch(Kernel.blocks(cfg.latents(), COUNTER_THREADS), 1, COUNTER_THREADS, since, cfg.latents(), batch.n());
+        advance.launch(Kernel.blocks(cfg.latents(), COUNTER_THREADS), 1, COUNTER_THREADS, since, cfg.latents(), Math.toIntExact(rows));
         reset.launch(Kernel.blocks(top.pairs(), COUNTER_THREADS), 1, COUNTER_THREADS, top.idx(), top.val(), (int) top.pairs(), since,
                 counters);
+        if (ranks != null) ranks.allReduce(since, 0, 8L * cfg.latents(), ElementType.I64, ReduceOp.MIN);
         markDead();
         long[] c = readCounters();
         deadCount = (int) c[1];
-        return new StepMetrics(losses.fvu(), losses.auxk(), losses.loss(), (double) c[0] / batch.n(), (double) deadCount / cfg.latents(), batch.n());
+        double[] scalars = {losses.fvu(), losses.auxk(), losses.loss(), c[0]};
+        if (ranks != null) ranks.sum(scalars);
+        if (ranks != null && step % StateFingerprint.CHECK_EVERY == 0) agree();
+        return new StepMetrics(scalars[0], scalars[1], scalars[2], scalars[3] / rows, (double) deadCount / cfg.latents(), rows);
     }
 
     private DeviceBatch send(Batch batch) {
@@ -156,6 +200,46 @@ public final class CudaTrainingStep implements TrainingStep {
         if (have != null && have.bytes() >= bytes) return have;
         if (have != null) have.close();
         return new PinnedBuffer(stages.ctx, bytes, "staging " + what);
+    }
+
+    /**
+     * Compares the ranks' fingerprints of their states and, when any differs, makes every rank's
+     * state rank 0's. Returns whether they differed. Every rank of a data-parallel run calls it at
+     * the same step.
+     */
+    boolean agree() {
+        long[] lo = {fingerprint()}, hi = {lo[0]};
+        ranks.host.allReduce(lo, ReduceOp.MIN);
+        ranks.host.allReduce(hi, ReduceOp.MAX);
+        if (lo[0] == hi[0]) return false;
+        if (ranks.host.rank() == 0)
+            LOG.log(System.Logger.Level.WARNING, "step {0}: the ranks'' states differed in their last bits; every rank now continues from rank 0''s", step);
+        fromRoot(ranks);
+        return true;
+    }
+
+    /** {@link StateFingerprint#of} this state, computed on the device. */
+    long fingerprint() {
+        stages.ctx.makeCurrent();
+        DeviceBuffer sum = stages.scratch.get("train.fingerprint", 8);
+        sum.zero(8);
+        int t = 0;
+        long md = DeviceParams.weightElements(cfg.d(), cfg.latents());
+        for (DeviceParams p : new DeviceParams[] {params, adamM, adamV}) {
+            hash(p.wEnc(), md, t++, sum);
+            hash(p.bEnc(), cfg.latents(), t++, sum);
+            hash(p.wDec(), md, t++, sum);
+            hash(p.bDec(), cfg.d(), t++, sum);
+        }
+        hash(since, 2L * cfg.latents(), t, sum);
+        stages.ctx.sync("state fingerprint");
+        long[] out = new long[1];
+        sum.download(out);
+        return out[0];
+    }
+
+    private void hash(DeviceBuffer words, long count, int tensor, DeviceBuffer sum) {
+        fingerprint.launch(Math.min(FINGERPRINT_BLOCKS, Kernel.blocks(count, COUNTER_THREADS)), 1, COUNTER_THREADS, words, count, tensor, sum);
     }
 
     /** dead[i] = since[i] ≥ dead_tokens, counted into counters[1]. */
@@ -228,7 +312,7 @@ public final class CudaTrainingStep implements TrainingStep {
     @Override
     public void close() {
         stages.ctx.makeCurrent();
-        try {
+        try (DeviceRanks r = ranks) {
             if (stageX != null) stageX.close();
             if (stageG != null) stageG.close();
             if (stageOut != null) stageOut.close();

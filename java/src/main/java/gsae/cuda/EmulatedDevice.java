@@ -67,6 +67,15 @@ final class EmulatedDevice implements Driver {
         }
     }
 
+    /**
+     * Held by every entry that touches device memory or the library's settings, for all devices of the
+     * process: a launch that verifies restores all of device memory between its runs, so a copy by
+     * another thread (another rank's device) in the meantime would be lost, and a launch must run
+     * under its own device's settings. The library serialises its own entries too. (The dense
+     * baseline's host GEMMs are not covered: run one dense emulated device per process.)
+     */
+    private static final Object LIBRARY = new Object();
+
     private final EmulatorLibrary lib;
     private final Settings settings;
 
@@ -112,7 +121,7 @@ final class EmulatedDevice implements Driver {
 
     @Override
     public void makeCurrent() {
-        // one device per process, usable from any thread (launches are serialised by the library)
+        // usable from any thread; devices in one process share the library, each entry serialised (LIBRARY)
     }
 
     @Override
@@ -122,48 +131,60 @@ final class EmulatedDevice implements Driver {
 
     @Override
     public long allocate(long bytes, String what) {
-        try (Arena a = Arena.ofConfined()) {
-            configure();
-            long address = (long) lib.malloc().invokeExact(bytes, a.allocateFrom(what));
-            if (address == 0) throw new CudaException("emulated device: " + lastError());
-            return address;
-        } catch (RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable t) {
-            throw rethrow(t, "gsae_emu_malloc");
+        synchronized (LIBRARY) {
+            try (Arena a = Arena.ofConfined()) {
+                configure();
+                long address = (long) lib.malloc().invokeExact(bytes, a.allocateFrom(what));
+                if (address == 0) throw new CudaException("emulated device: " + lastError());
+                return address;
+            } catch (RuntimeException | Error e) {
+                throw e;
+            } catch (Throwable t) {
+                throw rethrow(t, "gsae_emu_malloc");
+            }
         }
     }
 
     @Override
     public void free(long address, String what) {
-        try {
-            if ((int) lib.free().invokeExact(address) != 0) throw new CudaException("emulated device: freeing " + what + ": " + lastError());
-        } catch (RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable t) {
-            throw rethrow(t, "gsae_emu_free");
+        synchronized (LIBRARY) {
+            try {
+                if ((int) lib.free().invokeExact(address) != 0) throw new CudaException("emulated device: freeing " + what + ": " + lastError());
+            } catch (RuntimeException | Error e) {
+                throw e;
+            } catch (Throwable t) {
+                throw rethrow(t, "gsae_emu_free");
+            }
         }
     }
 
     @Override
     public void copyIn(long dst, Object array, long bytes, String what) {
-        MemorySegment.copy(heap(array), 0, device(dst, bytes, what), 0, bytes);
+        synchronized (LIBRARY) {
+            MemorySegment.copy(heap(array), 0, device(dst, bytes, what), 0, bytes);
+        }
     }
 
     @Override
     public void copyOut(Object array, long src, long bytes, String what) {
-        MemorySegment.copy(device(src, bytes, what), 0, heap(array), 0, bytes);
+        synchronized (LIBRARY) {
+            MemorySegment.copy(device(src, bytes, what), 0, heap(array), 0, bytes);
+        }
     }
 
     @Override
     public void fill32(long dst, int bits, long words, String what) {
-        MemorySegment s = device(dst, 4 * words, what);
-        for (long i = 0; i < words; i++) s.setAtIndex(ValueLayout.JAVA_INT_UNALIGNED, i, bits);
+        synchronized (LIBRARY) {
+            MemorySegment s = device(dst, 4 * words, what);
+            for (long i = 0; i < words; i++) s.setAtIndex(ValueLayout.JAVA_INT_UNALIGNED, i, bits);
+        }
     }
 
     @Override
     public void zero(long dst, long bytes, String what) {
-        device(dst, bytes, what).fill((byte) 0);
+        synchronized (LIBRARY) {
+            device(dst, bytes, what).fill((byte) 0);
+        }
     }
 
     @Override
@@ -178,12 +199,16 @@ final class EmulatedDevice implements Driver {
 
     @Override
     public void copyInAsync(long dst, long hostSrc, long bytes) {
-        MemorySegment.copy(device(hostSrc, bytes, "host staging memory"), 0, device(dst, bytes, "device buffer"), 0, bytes);
+        synchronized (LIBRARY) {
+            MemorySegment.copy(device(hostSrc, bytes, "host staging memory"), 0, device(dst, bytes, "device buffer"), 0, bytes);
+        }
     }
 
     @Override
     public void copyOutToHost(long hostDst, long src, long offset, long bytes, String what) {
-        MemorySegment.copy(device(src + offset, bytes, what), 0, device(hostDst, bytes, "host staging memory"), 0, bytes);
+        synchronized (LIBRARY) {
+            MemorySegment.copy(device(src + offset, bytes, what), 0, device(hostDst, bytes, "host staging memory"), 0, bytes);
+        }
     }
 
     @Override
@@ -218,31 +243,33 @@ final class EmulatedDevice implements Driver {
     }
 
     private void launch(int index, String name, int gridX, int gridY, int threads, Object[] args) {
-        int n = args.length;
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment values = a.allocate(8L * Math.max(1, n), 8), pointers = a.allocate(ADDRESS, Math.max(1, n)),
-                    sizes = a.allocate(JAVA_INT, Math.max(1, n));
-            for (int i = 0; i < n; i++) {
-                long at = 8L * i;
-                int size = switch (args[i]) {
-                    case null -> { values.set(JAVA_LONG, at, 0L); yield 8; }
-                    case DeviceBuffer b -> { values.set(JAVA_LONG, at, b.address()); yield 8; }
-                    case Integer v -> { values.set(JAVA_INT, at, v); yield 4; }
-                    case Long v -> { values.set(JAVA_LONG, at, v); yield 8; }
-                    case Float v -> { values.set(ValueLayout.JAVA_FLOAT, at, v); yield 4; }
-                    case Double v -> { values.set(ValueLayout.JAVA_DOUBLE, at, v); yield 8; }
-                    default -> throw new IllegalArgumentException(name + ": cannot pass a " + args[i].getClass().getSimpleName() + " to a kernel");
-                };
-                pointers.setAtIndex(ADDRESS, i, values.asSlice(at, 8));
-                sizes.setAtIndex(JAVA_INT, i, size);
+        synchronized (LIBRARY) {
+            int n = args.length;
+            try (Arena a = Arena.ofConfined()) {
+                MemorySegment values = a.allocate(8L * Math.max(1, n), 8), pointers = a.allocate(ADDRESS, Math.max(1, n)),
+                        sizes = a.allocate(JAVA_INT, Math.max(1, n));
+                for (int i = 0; i < n; i++) {
+                    long at = 8L * i;
+                    int size = switch (args[i]) {
+                        case null -> { values.set(JAVA_LONG, at, 0L); yield 8; }
+                        case DeviceBuffer b -> { values.set(JAVA_LONG, at, b.address()); yield 8; }
+                        case Integer v -> { values.set(JAVA_INT, at, v); yield 4; }
+                        case Long v -> { values.set(JAVA_LONG, at, v); yield 8; }
+                        case Float v -> { values.set(ValueLayout.JAVA_FLOAT, at, v); yield 4; }
+                        case Double v -> { values.set(ValueLayout.JAVA_DOUBLE, at, v); yield 8; }
+                        default -> throw new IllegalArgumentException(name + ": cannot pass a " + args[i].getClass().getSimpleName() + " to a kernel");
+                    };
+                    pointers.setAtIndex(ADDRESS, i, values.asSlice(at, 8));
+                    sizes.setAtIndex(JAVA_INT, i, size);
+                }
+                configure();
+                int rc = (int) lib.launch().invokeExact(index, gridX, gridY, 1, threads, 1, 1, 0, n, pointers, sizes);
+                if (rc != 0) throw new CudaException("emulated launch of " + name + " (grid " + gridX + "×" + gridY + ", " + threads + " threads) failed: " + lastError());
+            } catch (RuntimeException | Error e) {
+                throw e;
+            } catch (Throwable t) {
+                throw rethrow(t, "gsae_emu_launch");
             }
-            configure();
-            int rc = (int) lib.launch().invokeExact(index, gridX, gridY, 1, threads, 1, 1, 0, n, pointers, sizes);
-            if (rc != 0) throw new CudaException("emulated launch of " + name + " (grid " + gridX + "×" + gridY + ", " + threads + " threads) failed: " + lastError());
-        } catch (RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable t) {
-            throw rethrow(t, "gsae_emu_launch");
         }
     }
 

@@ -1,5 +1,7 @@
 package gsae.cuda;
 
+import gsae.comm.ElementType;
+import gsae.comm.ReduceOp;
 import gsae.ops.Denominators;
 import gsae.ops.Losses;
 
@@ -54,13 +56,29 @@ final class SparseBackward {
      */
     Losses run(DeviceParams p, DeviceBatch b, DeviceSelection top, DeviceSelection aux, DeviceBuffer xhat, float auxAlpha,
                DeviceParams grads, Denominators global) {
+        return run(p, b, top, aux, xhat, auxAlpha, grads, global, null, b.n());
+    }
+
+    /**
+     * The same on this rank's slice of a global batch of {@code rows} tokens spread over {@code
+     * ranks}: the denominators are the global batch's, reduced on the device (see {@link
+     * #centredSumOfSquares}), which makes the losses and gradients this slice's terms of the global
+     * ones; the caller sums them over ranks.
+     */
+    Losses run(DeviceParams p, DeviceBatch b, DeviceSelection top, DeviceSelection aux, DeviceBuffer xhat, float auxAlpha,
+               DeviceParams grads, DeviceRanks ranks, long rows) {
+        return run(p, b, top, aux, xhat, auxAlpha, grads, null, ranks, rows);
+    }
+
+    private Losses run(DeviceParams p, DeviceBatch b, DeviceSelection top, DeviceSelection aux, DeviceBuffer xhat, float auxAlpha,
+                       DeviceParams grads, Denominators global, DeviceRanks ranks, long rows) {
         int n = b.n(), d = p.d(), m = p.m(), k = top.k(), ka = aux == null ? 0 : aux.k();
         long nd = (long) n * d;
         DeviceBuffer sums = scratch.doubles("backward.sums", 4), rowSse = scratch.doubles("backward.row_sse", n), e = scratch.floats("backward.e", nd),
                 dxhat = scratch.floats("backward.dxhat", nd), dzTop = scratch.floats("backward.dz_top", top.pairs());
         if (global != null) sums.upload(new double[]{global.fvu(), 0, global.auxk(), 0});
         else sums.zero(32);
-        if (global == null) centredSumOfSquares(b.x(), n, d, sums, 0);
+        if (global == null) centredSumOfSquares(b.x(), n, d, sums, 0, ranks, rows);
         residual.launch(n, 1, ROW_THREADS, b.x(), xhat, d, sums, e, dxhat, rowSse);
         sumDoubles.launch(1, 1, COL_THREADS, rowSse, n, sums, 1);
         pairDz.launch(Kernel.blocks(top.pairs(), PAIR_WARPS), 1, PAIR_WARPS * 32, top.idx(), top.val(), dxhat, p.wDec(),
@@ -71,7 +89,7 @@ final class SparseBackward {
             DeviceBuffer ehat = scratch.floats("backward.ehat", nd);
             dehat = scratch.floats("backward.dehat", nd);
             dzAux = scratch.floats("backward.dz_aux", aux.pairs());
-            if (global == null) centredSumOfSquares(e, n, d, sums, 2);
+            if (global == null) centredSumOfSquares(e, n, d, sums, 2, ranks, rows);
             FusedForward.launchDecode(decode, p, aux, null, ehat);
             auxResidual.launch(n, 1, ROW_THREADS, ehat, e, d, sums, auxAlpha, dehat, rowSse);
             sumDoubles.launch(1, 1, COL_THREADS, rowSse, n, sums, 3);
@@ -82,16 +100,30 @@ final class SparseBackward {
         return losses(sums, auxAlpha, aux != null);
     }
 
-    /** sums[slot] = Σ_n ‖v_n − v̄‖² over v [N, d], in two passes like the reference: column means, then centred squares. */
-    private void centredSumOfSquares(DeviceBuffer v, int n, int d, DeviceBuffer sums, int slot) {
+    /**
+     * sums[slot] = Σ_n ‖v_n − v̄‖² over v [N, d], in two passes like the reference: column means, then
+     * centred squares. With {@code ranks}, v is this rank's slice of a global batch of {@code rows}
+     * rows and both passes are global: the column sums are summed over ranks before they become the
+     * global mean, and each rank's centred squares around it are summed into every rank's sums[slot]
+     * (GlobalDenominators' formula, on the device). On one rank this is bitwise the one-process value.
+     */
+    private void centredSumOfSquares(DeviceBuffer v, int n, int d, DeviceBuffer sums, int slot, DeviceRanks ranks, long rows) {
         DeviceBuffer partial = scratch.doubles("backward.column_partial", (long) SLICES * d), mean = scratch.doubles("backward.column_mean", d),
                 colSs = scratch.doubles("backward.column_ss", d);
         long blocks = Kernel.blocks(d, COL_THREADS);
         columnSums.launch(blocks, SLICES, COL_THREADS, v, n, d, SLICES, null, partial);
-        columnReduce.launch(blocks, 1, COL_THREADS, partial, SLICES, d, (double) n, mean);
+        if (ranks == null) {
+            columnReduce.launch(blocks, 1, COL_THREADS, partial, SLICES, d, (double) n, mean);
+        } else {
+            DeviceBuffer total = scratch.doubles("backward.column_total", d);
+            columnReduce.launch(blocks, 1, COL_THREADS, partial, SLICES, d, 1.0, total);
+            ranks.allReduce(total, 0, 8L * d, ElementType.F64, ReduceOp.SUM);
+            columnReduce.launch(blocks, 1, COL_THREADS, total, 1, d, (double) rows, mean);
+        }
         columnSums.launch(blocks, SLICES, COL_THREADS, v, n, d, SLICES, mean, partial);
         columnReduce.launch(blocks, 1, COL_THREADS, partial, SLICES, d, 1.0, colSs);
         sumDoubles.launch(1, 1, COL_THREADS, colSs, d, sums, slot);
+        if (ranks != null) ranks.allReduce(sums, 8L * slot, 8, ElementType.F64, ReduceOp.SUM);
     }
 
     /** Groups pairs by latent (counting sort in token order) and lets one block own each latent. */

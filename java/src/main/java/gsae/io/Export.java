@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import gsae.config.SaeConfig;
 import gsae.config.Sizes;
-import gsae.config.UserError;
 import gsae.ops.Params;
 import gsae.ops.Scales;
 import gsae.ops.StateChunks;
@@ -68,32 +67,22 @@ public final class Export {
     }
 
     /**
-     * Writes {@code format} from parameters read chunk by chunk (a checkpoint's mapped files): the
-     * sparsify layout streams the weights, so it takes an SAE of any size; the SAELens layout stores
-     * W_enc transposed, which gsae builds in one host array, so beyond that it is a {@link UserError}
-     * naming the way around (the sparsify layout holds the same weights untransposed).
+     * Writes {@code format} from parameters read chunk by chunk (a checkpoint's mapped files): both
+     * layouts stream the weights, so they take an SAE of any size.
      */
     public static void write(Format format, StateChunks.Tensors p, SaeConfig cfg, Scales s, Origin origin, Path outDir) {
         switch (format) {
             case SPARSIFY -> sparsify(p, cfg, s, outDir);
-            case SAELENS -> {
-                long md = Sizes.product("--format saelens", cfg.d(), cfg.latents());
-                if (md > Sizes.arrayLimit())
-                    throw new UserError(String.format("--format saelens: W_enc [d, M] is %,d × %,d = %,d elements, more than the %,d one Java "
-                            + "array holds, and SAELens stores it transposed, which gsae builds in one array: export --format sparsify, "
-                            + "the same weights untransposed, written in chunks", cfg.d(), cfg.latents(), md, Sizes.arrayLimit()));
-                Params host = new Params(cfg.d(), cfg.latents(), floats(p.wEnc()), floats(p.bEnc()), floats(p.wDec()), floats(p.bDec()));
-                saelens(host, cfg, s, origin, outDir);
-            }
+            case SAELENS -> saelens(p, cfg, s, origin, outDir);
         }
     }
-    /** The parameters that compute on raw x what {@code p} computes on act_scale·x (see the class comment). */
-    static Params folded(Params p, Scales s) {
+
+    /** A bias divided by act_scale, as the class comment derives (W_enc and W_dec stay as they are). */
+    private static float[] folded(ChunkedTensor bias, Scales s) {
         float inv = 1f / s.actScale();
-        float[] bEnc = p.bEnc().clone(), bDec = p.bDec().clone();
-        for (int i = 0; i < bEnc.length; i++) bEnc[i] *= inv;
-        for (int j = 0; j < bDec.length; j++) bDec[j] *= inv;
-        return new Params(p.d(), p.m(), p.wEnc(), bEnc, p.wDec(), bDec);
+        float[] b = floats(bias);
+        for (int i = 0; i < b.length; i++) b[i] *= inv;
+        return b;
     }
 
     /**
@@ -147,18 +136,29 @@ public final class Export {
      */
     public static void saelens(Params trained, SaeConfig cfg, Scales s, Origin origin, Path outDir) {
         check(trained, cfg);
-        Params p = folded(trained, s);
-        Map<String, HostTensor> t = new LinkedHashMap<>();
-        t.put("W_enc", HostTensor.of(transpose(p.wEnc(), p.m(), p.d()), p.d(), p.m()));
-        t.put("b_enc", HostTensor.of(p.bEnc(), p.m()));
-        t.put("W_dec", HostTensor.of(p.wDec(), p.m(), p.d()));
-        t.put("b_dec", HostTensor.of(p.bDec(), p.d()));
-        SafeTensors.write(outDir.resolve("sae_weights.safetensors"), t);
+        saelens(StateChunks.Tensors.of(trained), cfg, s, origin, outDir);
+    }
+
+    /**
+     * The SAELens layout from weights read chunk by chunk: W_enc is transposed into the file a tile of
+     * encoder rows at a time and W_dec written as it comes (no host copy of either, whatever their size);
+     * the biases are read and folded on the host.
+     */
+    public static void saelens(StateChunks.Tensors p, SaeConfig cfg, Scales s, Origin origin, Path outDir) {
+        int d = cfg.d(), latents = cfg.latents();
+        if (p.wEnc().byteSize() != 4L * latents * d || p.bEnc().byteSize() != 4L * latents || p.wDec().byteSize() != 4L * latents * d || p.bDec().byteSize() != 4L * d)
+            throw new IllegalArgumentException("parameters are not shaped d=" + d + ", M=" + latents + " as the config says");
+        Map<String, SafeTensors.Source> t = new LinkedHashMap<>();
+        t.put("W_enc", new SafeTensors.Source.Transposed(p.wEnc()));
+        t.put("b_enc", new SafeTensors.Source.AsIs(ChunkedTensor.of(HostTensor.of(folded(p.bEnc(), s), latents))));
+        t.put("W_dec", new SafeTensors.Source.AsIs(p.wDec()));
+        t.put("b_dec", new SafeTensors.Source.AsIs(ChunkedTensor.of(HostTensor.of(folded(p.bDec(), s), d))));
+        SafeTensors.writeSources(outDir.resolve("sae_weights.safetensors"), t, Map.of());
 
         ObjectNode json = JSON.createObjectNode();
         json.put("architecture", "topk");
-        json.put("d_in", p.d());
-        json.put("d_sae", p.m());
+        json.put("d_in", d);
+        json.put("d_sae", latents);
         json.put("k", cfg.k());
         json.put("dtype", "float32");
         json.put("device", "cpu");
@@ -219,14 +219,6 @@ public final class Export {
     private static float[] floats(ChunkedTensor t) {
         float[] out = new float[Sizes.hostArray("tensor", "elements", t.byteSize() / 4, 1)];
         t.chunks().read(0, MemorySegment.ofArray(out));
-        return out;
-    }
-
-    /** out[j, i] = a[i, j].  a: [rows, cols], returns [cols, rows] */
-    static float[] transpose(float[] a, int rows, int cols) {
-        float[] out = new float[a.length];
-        for (int i = 0; i < rows; i++)
-            for (int j = 0; j < cols; j++) out[j * rows + i] = a[i * cols + j];
         return out;
     }
 

@@ -235,18 +235,55 @@ public final class SafeTensors implements AutoCloseable {
      * them back as zeros), so fresh Adam moments cost no disk.
      */
     public static void writeChunked(Path path, Map<String, ChunkedTensor> tensors, Map<String, String> metadata) {
+        Map<String, Source> sources = new LinkedHashMap<>();
+        tensors.forEach((name, t) -> sources.put(name, new Source.AsIs(t)));
+        writeSources(path, sources, metadata);
+    }
+
+    /** What goes into a file under a name: a tensor's bytes as they come, or the transpose of a 2-D one. */
+    public sealed interface Source {
+
+        ChunkedTensor tensor();
+
+        /** The shape the header gives. */
+        long[] shape();
+
+        /** {@code tensor} as it is, written chunk by chunk. */
+        record AsIs(ChunkedTensor tensor) implements Source {
+            @Override
+            public long[] shape() {
+                return tensor.shape();
+            }
+        }
+
+        /** The transpose [c, r] of {@code tensor} [r, c] (4-byte elements), written by {@link Transpose} without a host copy of it. */
+        record Transposed(ChunkedTensor tensor) implements Source {
+            public Transposed {
+                if (tensor.shape().length != 2 || tensor.dtype().size != 4)
+                    throw new IllegalArgumentException("transposes 2-D tensors of 4-byte elements, not " + tensor);
+            }
+
+            @Override
+            public long[] shape() {
+                return new long[]{tensor.shape()[1], tensor.shape()[0]};
+            }
+        }
+    }
+
+    /** {@link #writeChunked}, with some tensors written transposed. */
+    public static void writeSources(Path path, Map<String, ? extends Source> tensors, Map<String, String> metadata) {
         ObjectNode header = JSON.createObjectNode();
         if (metadata != null && !metadata.isEmpty()) {
             ObjectNode meta = header.putObject("__metadata__");
             metadata.forEach(meta::put);
         }
         long offset = 0;
-        for (Map.Entry<String, ChunkedTensor> t : tensors.entrySet()) {
+        for (Map.Entry<String, ? extends Source> t : tensors.entrySet()) {
             ObjectNode e = header.putObject(t.getKey());
-            e.put("dtype", t.getValue().dtype().name());
+            e.put("dtype", t.getValue().tensor().dtype().name());
             var shape = e.putArray("shape");
             for (long s : t.getValue().shape()) shape.add(s);
-            long bytes = t.getValue().byteSize();
+            long bytes = t.getValue().tensor().byteSize();
             e.putArray("data_offsets").add(offset).add(offset + bytes);
             offset += bytes;
         }
@@ -265,7 +302,16 @@ public final class SafeTensors implements AutoCloseable {
         AtomicFiles.write(path, ch -> {
             while (head.hasRemaining()) ch.write(head);
             ByteBuffer buf = ByteBuffer.allocate(CHUNK);
-            for (ChunkedTensor t : tensors.values()) writeLittleEndian(ch, t, buf);
+            for (Source t : tensors.values()) {
+                switch (t) {
+                    case Source.AsIs a -> writeLittleEndian(ch, a.tensor(), buf);
+                    case Source.Transposed tr -> {
+                        long at = ch.position();
+                        Transpose.write(ch, at, tr.tensor());
+                        ch.position(at + tr.tensor().byteSize());
+                    }
+                }
+            }
             if (ch.size() < total) ch.write(ByteBuffer.allocate(1), total - 1); // the file ends in a hole: give it its length
         });
     }

@@ -10,6 +10,7 @@ import gsae.ops.Losses;
 import gsae.ops.Ops;
 import gsae.ops.Params;
 import gsae.ops.Selection;
+import gsae.ops.StateFingerprint;
 import gsae.ops.StepMetrics;
 import gsae.ops.TrainState;
 import gsae.ops.TrainingStep;
@@ -32,7 +33,7 @@ import java.util.Arrays;
  * Rank 0's state is broadcast when the step opens, so the ranks start identical whatever they loaded.
  *
  * <p>The ranks stay identical only if the gradient all-reduce hands every rank the same bits, which
- * the MPI standard recommends but does not promise. So every {@value #CHECK_EVERY} steps the ranks
+ * the MPI standard recommends but does not promise. So every {@value StateFingerprint#CHECK_EVERY} steps the ranks
  * compare a fingerprint of their states (two longs reduced) and, where they differ, take rank 0's
  * again ({@link #agree}); rank 0's checkpoints are then the state every rank trains on.
  */
@@ -42,9 +43,6 @@ public final class DataParallelStep implements TrainingStep {
     private final Ops ops;
     private final Collectives group;
     private static final System.Logger LOG = System.getLogger(DataParallelStep.class.getName());
-
-    /** Steps between two checks that the ranks hold the same state. */
-    static final int CHECK_EVERY = 64;
 
     private final TrainState state;
     private final Params grads;
@@ -101,7 +99,7 @@ public final class DataParallelStep implements TrainingStep {
         double[] scalars = {losses.fvu(), losses.auxk(), losses.loss(), positives(enc.top())};
         group.allReduce(scalars, ReduceOp.SUM);
         advanceCounters(enc.top(), rows[0]);
-        if (step % CHECK_EVERY == 0) agree();
+        if (step % StateFingerprint.CHECK_EVERY == 0) agree();
         return new StepMetrics(scalars[0], scalars[1], scalars[2], scalars[3] / rows[0], (double) markDead() / cfg.latents(), rows[0]);
     }
 
@@ -110,7 +108,7 @@ public final class DataParallelStep implements TrainingStep {
      * state rank 0's. Returns whether they differed. Every rank calls it at the same step.
      */
     boolean agree() {
-        long[] lo = {fingerprint()}, hi = {lo[0]};
+        long[] lo = {StateFingerprint.of(state)}, hi = {lo[0]};
         group.allReduce(lo, ReduceOp.MIN);
         group.allReduce(hi, ReduceOp.MAX);
         if (lo[0] == hi[0]) return false;
@@ -118,16 +116,6 @@ public final class DataParallelStep implements TrainingStep {
             LOG.log(System.Logger.Level.WARNING, "step {0}: the ranks'' states differed in their last bits; every rank now continues from rank 0''s", step);
         broadcastFromRoot(state());
         return true;
-    }
-
-    /** A hash of every bit of the state but the step count. */
-    private long fingerprint() {
-        long h = 1;
-        for (Params p : new Params[]{state.params(), state.adamM(), state.adamV()})
-            for (float[] a : new float[][]{p.wEnc(), p.bEnc(), p.wDec(), p.bDec()})
-                for (float v : a) h = 31 * h + Float.floatToRawIntBits(v);
-        for (long c : state.sinceFired()) h = 31 * h + c;
-        return h;
     }
 
     private void sumOverRanks(Params g) {

@@ -17,6 +17,7 @@ import gsae.ops.Batch;
 import gsae.ops.Params;
 import gsae.ops.Scales;
 import gsae.ops.StartState;
+import gsae.ops.StateChunks;
 import gsae.ops.StepMetrics;
 import gsae.ops.TrainState;
 import gsae.ops.TrainingStep;
@@ -212,11 +213,16 @@ public final class Trainer {
         }
         Path dir = out.resolve(CHECKPOINT);
         Parallelism spread = new Parallelism(mode, group.size());
-        if (writes()) Checkpoint.save(dir, start.sae(), start.train(), start.scales(), step.chunks(), source.position(), start.data(), spread);
+        StateChunks state = step.chunks();
+        lastSaved = state.step();
+        if (writes()) Checkpoint.save(dir, start.sae(), start.train(), start.scales(), state, source.position(), start.data(), spread);
         TrainState live = step.hostState();
+        if (live == null && group.size() > 1) { // data parallel on devices: the other ranks read rank 0's files, once written
+            group.barrier();
+            if (!writes() && !end) return null;
+        }
         Checkpoint c = live != null ? new Checkpoint(start.sae(), start.train(), start.scales(), live, source.position(), start.data(), spread)
                 : Checkpoint.load(dir);
-        lastSaved = c.step();
         if (writes()) saved(c);
         return c;
     }

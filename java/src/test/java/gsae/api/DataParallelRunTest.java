@@ -137,6 +137,7 @@ class DataParallelRunTest {
                 for (int s = 0; s < steps; s++)
                     t.step(java.util.Arrays.copyOfRange(x[s], lo * d, hi * d), java.util.Arrays.copyOfRange(g[s], lo * d, hi * d), hi - lo);
                 t.save(dir.resolve("ckpt"));
+                assertEquals(steps, Checkpoint.load(dir.resolve("ckpt")).step(), "save returns on every rank once rank 0's files are in place");
                 return t.sae().reconstruct(x[0], n);
             }
         });

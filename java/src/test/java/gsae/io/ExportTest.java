@@ -39,7 +39,7 @@ class ExportTest {
 
     @Test
     void sparsifyLayout() throws IOException {
-        Params p = Export.folded(params(), SCALES);
+        Params p = folded(params(), SCALES);
         Export.sparsify(params(), CFG, SCALES, dir);
         try (SafeTensors st = SafeTensors.open(dir.resolve("sae.safetensors"))) {
             assertEquals(List.of("encoder.weight", "encoder.bias", "W_dec", "b_dec"), List.copyOf(st.tensors().keySet()));
@@ -57,7 +57,7 @@ class ExportTest {
 
     @Test
     void saelensLayoutTransposesTheEncoder() throws IOException {
-        Params p = Export.folded(params(), SCALES);
+        Params p = folded(params(), SCALES);
         Export.saelens(params(), CFG, SCALES, Export.Origin.UNKNOWN, dir);
         try (SafeTensors st = SafeTensors.open(dir.resolve("sae_weights.safetensors"))) {
             assertEquals(List.of("W_enc", "b_enc", "W_dec", "b_dec"), List.copyOf(st.tensors().keySet()));
@@ -87,11 +87,23 @@ class ExportTest {
 
     @Test
     void foldingKeepsTheWeightsAndDividesTheBiases() {
-        Params p = params(), f = Export.folded(p, SCALES);
-        assertArrayEquals(p.wEnc(), f.wEnc());
-        assertArrayEquals(p.wDec(), f.wDec());
-        for (int i = 0; i < M; i++) assertEquals(p.bEnc()[i] / 0.25f, f.bEnc()[i]);
-        for (int j = 0; j < D; j++) assertEquals(p.bDec()[j] / 0.25f, f.bDec()[j]);
+        Params p = params();
+        Export.saelens(p, CFG, SCALES, Export.Origin.UNKNOWN, dir);
+        try (SafeTensors st = SafeTensors.open(dir.resolve("sae_weights.safetensors"))) {
+            assertArrayEquals(p.wDec(), st.floats("W_dec", M, D));
+            float[] bEnc = st.floats("b_enc", M), bDec = st.floats("b_dec", D);
+            for (int i = 0; i < M; i++) assertEquals(p.bEnc()[i] / 0.25f, bEnc[i]);
+            for (int j = 0; j < D; j++) assertEquals(p.bDec()[j] / 0.25f, bDec[j]);
+        }
+    }
+
+    /** The parameters that compute on raw x what {@code p} computes on act_scale·x: the biases times 1/act_scale, as the export folds them. */
+    static Params folded(Params p, Scales s) {
+        float inv = 1f / s.actScale();
+        float[] bEnc = p.bEnc().clone(), bDec = p.bDec().clone();
+        for (int i = 0; i < bEnc.length; i++) bEnc[i] *= inv;
+        for (int j = 0; j < bDec.length; j++) bDec[j] *= inv;
+        return new Params(p.d(), p.m(), p.wEnc(), bEnc, p.wDec(), bDec);
     }
 
     /**

@@ -5,21 +5,14 @@ import gsae.config.SaeConfig;
 import gsae.cpu.FastOps;
 import gsae.cpu.ReferenceOps;
 import gsae.ops.Batch;
-import gsae.ops.HostTrainingStep;
-import gsae.ops.Ops;
-import gsae.ops.Params;
 import gsae.ops.StepMetrics;
-import gsae.ops.TrainState;
-import gsae.ops.TrainingStep;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
-import java.util.ArrayList;
 import java.util.List;
-import java.util.SplittableRandom;
-import java.util.function.Supplier;
 
+import static gsae.parallel.DataParallelProblem.*;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -33,88 +26,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * alone too, and data parallelism must stay within twice that drift (the flash-attention rule).
  * To show the bound is tight enough to catch a wrong step, it must also be far below the distance
  * to a plausible wrong answer: one process trained on rank 0's slice alone.
- *
- * <p>N = 31 is not divisible by 2 or 3; M = 96 with k = 2 and a dead window of one batch leaves
- * latents dead after every step, so AuxK (k_aux = 5) runs from step 2 on.
+ * The problem is {@link DataParallelProblem}'s.
  */
 class DataParallelStepTest {
-
-    static final int D = 12, M = 96, K = 2, N = 31, STEPS = 6, AUX_K = 5;
-    static final float LR = 1e-3f;
-    /** A floor of one unit in the last place at 1 (unit-norm rows), for runs whose rounding happens to agree. */
-    static final double ULP = Math.ulp(1f);
-
-    static SaeConfig cfg(float beta) {
-        return new SaeConfig(D, M, K, beta, AUX_K, 1f / 32, N);
-    }
-
-    /** Seeded batches: activations with a per-column offset (so x̄ matters), gradients, both Gaussian. */
-    static List<Batch> batches(long seed) {
-        SplittableRandom rng = new SplittableRandom(seed);
-        List<Batch> out = new ArrayList<>();
-        for (int s = 0; s < STEPS; s++) {
-            float[] x = new float[N * D], g = new float[N * D];
-            for (int i = 0; i < x.length; i++) {
-                x[i] = (float) (Params.gaussian(rng) + 0.5 * (i % D) / D);
-                g[i] = (float) Params.gaussian(rng);
-            }
-            out.add(new Batch(N, D, x, g));
-        }
-        return out;
-    }
-
-    static TrainState start(long seed) {
-        float[] mean = new float[D];
-        for (int j = 0; j < D; j++) mean[j] = 0.25f * j / D;
-        return TrainState.fresh(Params.init(D, M, seed, mean));
-    }
-
-    /** The run's final state and each step's metrics. */
-    record Run(TrainState state, List<StepMetrics> metrics) {}
-
-    static Run train(TrainingStep step, List<Batch> batches) {
-        List<StepMetrics> m = new ArrayList<>();
-        for (Batch b : batches) m.add(step.step(b, LR));
-        return new Run(step.snapshot(), m);
-    }
-
-    static Run single(SaeConfig cfg, Ops ops, List<Batch> batches) {
-        return train(new HostTrainingStep(cfg, ops, start(7)), batches);
-    }
-
-    /** P ranks; ranks other than 0 start from another state, which rank 0's broadcast must replace. */
-    static List<Run> parallel(int p, SaeConfig cfg, Supplier<Ops> ops, List<Batch> batches) {
-        return LocalRanks.run(p, group -> {
-            Ops mine = ops.get();
-            try {
-                TrainState init = start(group.rank() == 0 ? 7 : 100 + group.rank());
-                List<Batch> slices = batches.stream().map(b -> Slices.of(b, group.rank(), group.size())).toList();
-                return train(new DataParallelStep(cfg, mine, init, group), slices);
-            } finally {
-                if (mine instanceof AutoCloseable c) close(c);
-            }
-        });
-    }
-
-    private static void close(AutoCloseable c) {
-        try {
-            c.close();
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
-    /** Largest |a − b| over every parameter and Adam moment. */
-    static double distance(TrainState a, TrainState b) {
-        double worst = 0;
-        Params[][] pairs = {{a.params(), b.params()}, {a.adamM(), b.adamM()}, {a.adamV(), b.adamV()}};
-        for (Params[] p : pairs) {
-            float[][] x = {p[0].wEnc(), p[0].bEnc(), p[0].wDec(), p[0].bDec()}, y = {p[1].wEnc(), p[1].bEnc(), p[1].wDec(), p[1].bDec()};
-            for (int t = 0; t < x.length; t++)
-                for (int i = 0; i < x[t].length; i++) worst = Math.max(worst, Math.abs((double) x[t][i] - y[t][i]));
-        }
-        return worst;
-    }
 
     @ParameterizedTest(name = "P={0}, β={1}")
     @CsvSource({"2, 0", "3, 0", "2, 2", "3, 2"})
@@ -177,7 +91,7 @@ class DataParallelStepTest {
     @Test
     void ranksThatDriftApartTakeRankZerosStateAtTheNextCheck() {
         List<Batch> data = batches(11);
-        List<Object[]> out = LocalRanks.run(3, c -> {
+        assertResynced(LocalRanks.run(3, c -> {
             DataParallelStep step = new DataParallelStep(cfg(1f), new ReferenceOps(), start(5), c);
             step.step(Slices.of(data.getFirst(), c.rank(), c.size()), LR);
             boolean before = step.agree();
@@ -186,16 +100,7 @@ class DataParallelStepTest {
                 step.state().adamV().bDec()[1] *= 2f;
             }
             boolean drifted = step.agree(), after = step.agree();
-            return new Object[]{before, drifted, after, step.snapshot()};
-        });
-        TrainState root = (TrainState) out.getFirst()[3];
-        for (Object[] o : out) {
-            assertEquals(false, o[0], "identical ranks: no resync");
-            assertEquals(true, o[1], "a rank that drifted is seen by every rank");
-            assertEquals(false, o[2], "after the resync the ranks agree");
-            TrainState s = (TrainState) o[3];
-            assertArrayEquals(root.params().wEnc(), s.params().wEnc());
-            assertArrayEquals(root.adamV().bDec(), s.adamV().bDec());
-        }
+            return new Resync(before, drifted, after, step.snapshot());
+        }));
     }
 }

@@ -5,12 +5,17 @@ import gsae.comm.LocalRanks;
 import gsae.config.ParallelMode;
 import gsae.config.Parallelism;
 import gsae.cpu.CpuBackend;
+import gsae.cuda.CudaBackend;
+import gsae.cuda.Precision;
 import gsae.io.Checkpoint;
 import gsae.io.DataRecord;
+import gsae.ops.Backend;
 import gsae.ops.Params;
 import gsae.ops.StepMetrics;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.nio.file.Path;
 import java.util.List;
@@ -21,6 +26,7 @@ import static gsae.train.TrainerTest.N;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * The trainer over 2 ranks ({@link LocalRanks}): a run killed mid-way on every rank and resumed
@@ -31,9 +37,9 @@ class DataParallelTrainerTest {
 
     static final int STEPS = 12, EVERY = 4, RANKS = 2;
 
-    private static Trainer.Result train(Path out, SyntheticSource src, Checkpoint start, Collectives c) {
-        try (CpuBackend cpu = CpuBackend.fast(1)) {
-            return new Trainer(cpu, src, out).parallel(ParallelMode.DATA, c).run(start);
+    private static Trainer.Result train(Path out, SyntheticSource src, Checkpoint start, Collectives c, String backend) {
+        try (Backend b = backend.equals("cpu") ? CpuBackend.fast(1) : CudaBackend.open(CudaBackend.defaultDevice(), Precision.F32)) {
+            return new Trainer(b, src, out).parallel(ParallelMode.DATA, c).run(start);
         }
     }
 
@@ -41,21 +47,25 @@ class DataParallelTrainerTest {
         return Initializer.fresh(TrainerTest.sae(), TrainerTest.train(STEPS, EVERY), src, DataRecord.described("synthetic"), c);
     }
 
-    @Test
-    void killedAndResumedEqualsUninterrupted(@TempDir Path tmp) {
+    /** On the CPU, and with the state on the device (each rank its own device; the emulated one in make test). */
+    @ParameterizedTest
+    @ValueSource(strings = {"cpu", "cuda"})
+    void killedAndResumedEqualsUninterrupted(String backend, @TempDir Path tmp) {
+        String why = backend.equals("cpu") ? null : CudaBackend.unavailableReason(CudaBackend.defaultDevice());
+        assumeTrue(why == null, () -> "no usable CUDA device: " + why);
         LocalRanks.run(RANKS, c -> {
             SyntheticSource src = new SyntheticSource(D, 8, 3);
-            return train(tmp.resolve("whole"), src, fresh(src, c), c);
+            return train(tmp.resolve("whole"), src, fresh(src, c), c, backend);
         });
         int crashStep = 7;
         assertThrows(IllegalStateException.class, () -> LocalRanks.run(RANKS, c -> {
             SyntheticSource src = new ResumeTest.CrashingSource(crashStep);
-            return train(tmp.resolve("killed"), src, fresh(src, c), c);
+            return train(tmp.resolve("killed"), src, fresh(src, c), c, backend);
         }));
         Checkpoint saved = Checkpoint.load(tmp.resolve("killed").resolve(Trainer.CHECKPOINT));
         assertEquals((crashStep - 1) / EVERY * EVERY, saved.step(), "rank 0's last checkpoint before the crash");
         assertEquals(new Parallelism(ParallelMode.DATA, RANKS), saved.parallel());
-        LocalRanks.run(RANKS, c -> train(tmp.resolve("killed"), new SyntheticSource(D, 8, 3), Checkpoint.load(tmp.resolve("killed").resolve(Trainer.CHECKPOINT)), c));
+        LocalRanks.run(RANKS, c -> train(tmp.resolve("killed"), new SyntheticSource(D, 8, 3), Checkpoint.load(tmp.resolve("killed").resolve(Trainer.CHECKPOINT)), c, backend));
 
         Checkpoint whole = Checkpoint.load(tmp.resolve("whole").resolve(Trainer.CHECKPOINT));
         Checkpoint resumed = Checkpoint.load(tmp.resolve("killed").resolve(Trainer.CHECKPOINT));
