@@ -272,6 +272,16 @@ public final class CudaTrainingStep implements TrainingStep {
         return new TrainState(mirror.params(), mirror.adamM(), mirror.adamV(), step, mirror.sinceFired());
     }
 
+    /** The parameters downloaded into the host arrays {@link #state} uses, reused by every call. */
+    @Override
+    public Params params() {
+        stages.ctx.makeCurrent();
+        stages.ctx.sync("parameters");
+        if (mirror == null) mirror = TrainState.fresh(Params.zeros(cfg.d(), cfg.latents()));
+        params.download(mirror.params());
+        return mirror.params();
+    }
+
     @Override
     public TrainState snapshot() {
         stages.ctx.makeCurrent();

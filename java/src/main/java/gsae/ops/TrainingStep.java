@@ -23,6 +23,14 @@ public interface TrainingStep extends AutoCloseable {
     }
 
     /**
+     * The parameters alone, for reading now as {@link #state} (evaluation during training): device
+     * backends download only them, a third of the state's bytes.
+     */
+    default Params params() {
+        return state().params();
+    }
+
+    /**
      * The state as tensors read chunk by chunk, valid until the next {@link #step}: what checkpoints
      * are written from. Host backends read their live arrays; device backends read device memory a
      * chunk at a time, so no whole host copy is made.

@@ -238,7 +238,7 @@ public final class Trainer {
 
     /** The whole SAE's parameters to evaluate: latent sharded, gathered from every rank (a collective, so every rank calls it). */
     private static Params params(TrainingStep step) {
-        return step instanceof LatentShardedStep sharded ? sharded.gatherParams() : step.state().params();
+        return step instanceof LatentShardedStep sharded ? sharded.gatherParams() : step.params();
     }
 
     private Map<String, Number> withEvaluation(Map<String, Number> row, long t, Params evaluated, Started start) {

@@ -11,8 +11,11 @@ import gsae.ops.TrainingStep;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
+import java.util.Arrays;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The device-resident training step against the reference's host step, and the determinism the kernels promise. */
@@ -76,8 +79,15 @@ class TrainingCudaTest {
         try (TrainingStep step = Gpu.backend(Precision.F32).open(cfg, init)) {
             TrainState back = step.snapshot();
             assertArrayEquals(init.params().wDec(), back.params().wDec());
+            assertArrayEquals(init.params().wEnc(), step.params().wEnc(), "params() downloads the parameters alone");
+            assertArrayEquals(init.params().bDec(), step.params().bDec());
             assertArrayEquals(init.sinceFired(), back.sinceFired());
             assertEquals(init.step(), back.step());
+            step.step(c.batch(), cfg.defaultLearningRate());
+            TrainState after = step.snapshot();
+            assertFalse(Arrays.equals(init.params().wEnc(), after.params().wEnc()), "the step moved W_enc");
+            assertArrayEquals(after.params().wEnc(), step.params().wEnc(), "params() is the trained parameters");
+            assertArrayEquals(after.params().bDec(), step.params().bDec());
         }
     }
 }
