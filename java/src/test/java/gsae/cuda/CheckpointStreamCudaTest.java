@@ -83,8 +83,8 @@ class CheckpointStreamCudaTest {
             step.step(batch, lr);
             next = step.snapshot();
         }
-        int stage = CudaTrainingStep.stageBytes;
-        CudaTrainingStep.stageBytes = 4 * c.d() * 3 + 12;
+        int stage = DeviceState.stageBytes;
+        DeviceState.stageBytes = 4 * c.d() * 3 + 12;
         try {
             ArrayLimit.during((long) c.m() * c.d() - 1, () -> {
                 Checkpoint loaded = Checkpoint.load(dir.resolve("a"));
@@ -97,7 +97,7 @@ class CheckpointStreamCudaTest {
                 }
             });
         } finally {
-            CudaTrainingStep.stageBytes = stage;
+            DeviceState.stageBytes = stage;
         }
         for (String f : new String[]{"model.safetensors", "state.safetensors", "checkpoint.json"})
             assertArrayEquals(Files.readAllBytes(dir.resolve("a").resolve(f)), Files.readAllBytes(dir.resolve("b").resolve(f)), f);
@@ -152,7 +152,7 @@ class CheckpointStreamCudaTest {
     /** Chunks that cut rows anywhere, and one larger than the staging buffer, read the device bytes exactly. */
     @Test
     void chunksNeedNotAlignWithRowsOrTheStagingBuffer() {
-        int d = 64, m = CudaTrainingStep.stageBytes / (4 * d) + 97; // W_enc is 97 rows over one staging buffer
+        int d = 64, m = DeviceState.stageBytes / (4 * d) + 97; // W_enc is 97 rows over one staging buffer
         Params p = Params.zeros(d, m);
         SplittableRandom rng = new SplittableRandom(5);
         for (int i = 0; i < p.wEnc().length; i++) p.wEnc()[i] = (float) rng.nextGaussian();
