@@ -18,7 +18,7 @@ import gsae.ops.StartState;
 import gsae.ops.StepMetrics;
 import gsae.ops.TrainingStep;
 import gsae.io.ShardedCheckpoint;
-import gsae.parallel.LatentShardedStep;
+import gsae.parallel.ShardedStep;
 import gsae.parallel.ParallelSteps;
 import gsae.tensor.HostTensor;
 
@@ -138,7 +138,7 @@ public final class SaeTrainer implements AutoCloseable {
     /** A frozen copy of the SAE as it is now, for inference on any thread while training goes on. */
     public Sae sae() {
         requireStarted("sae()");
-        Params whole = step instanceof LatentShardedStep sharded ? sharded.gatherParams() : step.snapshot().params();
+        Params whole = step instanceof ShardedStep sharded ? sharded.gatherParams() : step.snapshot().params();
         return new Sae(cfg, whole, scales, null);
     }
 

@@ -173,6 +173,27 @@ public final class CudaBackend implements Backend, AutoCloseable {
         }
     }
 
+    /**
+     * Latent sharded with this rank's share on this device ({@link CudaShardedStep}), or null when a
+     * share would hold fewer than max(k, aux_k) latents (the host step trains those). A collective
+     * call: every rank of {@code group} makes it, each on its own device.
+     */
+    @Override
+    public TrainingStep startLatentSharded(SaeConfig cfg, StartState start, Collectives group) {
+        if (!CudaShardedStep.fits(cfg, group.size())) return null;
+        ctx.makeCurrent();
+        DeviceRanks ranks = DeviceRanks.open(ctx, group);
+        Stages stages = null;
+        try {
+            stages = new Stages(ctx, kernels, mode);
+            return new CudaShardedStep(cfg, stages, kernels, start, ranks);
+        } catch (RuntimeException e) {
+            if (stages != null) stages.close();
+            ranks.close();
+            throw e;
+        }
+    }
+
     @Override
     public boolean keepsStateOnHost() {
         return false;

@@ -43,6 +43,15 @@ public interface Backend extends AutoCloseable {
     }
 
     /**
+     * A latent-sharded step of this backend's own on this rank's share of {@code start}'s latents
+     * over {@code group}, or null (the default) when the backend trains latent sharded through its
+     * host {@link #ops} ({@code gsae.parallel.LatentShardedStep}). A collective call.
+     */
+    default TrainingStep startLatentSharded(SaeConfig cfg, StartState start, Collectives group) {
+        return null;
+    }
+
+    /**
      * True when training keeps the state in host arrays (so M·d must fit one Java array, see
      * {@link gsae.config.Sizes#hostState}); false for a device backend.
      */

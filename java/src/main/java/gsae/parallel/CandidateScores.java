@@ -12,12 +12,12 @@ import gsae.ops.Selection;
  *
  * in double, rounded once to float. O(N·k·d): the same order as the sparse backward.
  */
-final class CandidateScores {
+public final class CandidateScores {
 
     private CandidateScores() {}
 
     /** score[n, slot] for the latents of {@code s} (local indices of {@code p}).  returns [N, k] */
-    static float[] of(Params p, Batch b, float beta, Selection s) {
+    public static float[] of(Params p, Batch b, float beta, Selection s) {
         int d = p.d(), k = s.k();
         float[] out = new float[s.n() * k];
         for (int row = 0; row < s.n(); row++) {

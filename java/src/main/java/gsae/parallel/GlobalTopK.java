@@ -15,7 +15,7 @@ import java.util.Arrays;
  *
  * <p>Traffic: every rank receives N·width·P pairs of 8 bytes (float score, int index), whatever M.
  */
-final class GlobalTopK {
+public final class GlobalTopK {
 
     /**
      * A merged selection.
@@ -24,7 +24,7 @@ final class GlobalTopK {
      * @param own      the same slots as this rank sees them: owned latents by local index with their activations
      * @param positive owned slots with a > 0 (this rank's share of L0's count)
      */
-    record Merged(int[] global, OwnedPairs own, long positive) {}
+    public record Merged(int[] global, OwnedPairs own, long positive) {}
 
     private GlobalTopK() {}
 
@@ -32,7 +32,7 @@ final class GlobalTopK {
      * @param local  this rank's candidates by local index with activations, at most width per row; null offers none
      * @param scores their scores [N, local.k]
      */
-    static Merged merge(Collectives comm, LatentShard shard, int n, int width, Selection local, float[] scores) {
+    public static Merged merge(Collectives comm, LatentShard shard, int n, int width, Selection local, float[] scores) {
         int offered = local == null ? 0 : local.k();
         if (offered > width) throw new IllegalArgumentException("offered " + offered + " candidates per token for " + width + " places");
         float[] sendScores = new float[n * width];

@@ -14,7 +14,6 @@ import gsae.ops.StepMetrics;
 import gsae.ops.TrainState;
 import gsae.ops.TrainingStep;
 
-import java.util.Arrays;
 
 /**
  * The training step with the latents sharded across the ranks of a group (issue #15, {@code
@@ -40,7 +39,7 @@ import java.util.Arrays;
  * x̂ (and N·d for ê when a latent is dead) and d + 2 doubles, one long, and a broadcast of d floats: O(N·((k + k_aux)·P + d)),
  * independent of M. One instance serves one thread, the rank's.
  */
-public final class LatentShardedStep implements TrainingStep {
+public final class LatentShardedStep implements ShardedStep {
 
     private final SaeConfig cfg;
     private final Ops ops;
@@ -139,31 +138,10 @@ public final class LatentShardedStep implements TrainingStep {
         return markDead();
     }
 
-    /**
-     * The whole SAE's parameters, gathered from every rank: a collective call (every rank calls it
-     * at the same point), for inference and evaluation. Moves M·(2d + 1) floats to every rank.
-     */
+    /** The whole SAE's parameters, gathered from every rank ({@link ShardedStep#gatherParams}). */
+    @Override
     public Params gatherParams() {
-        Params p = state.params();
-        int d = p.d(), rows = LatentShard.of(0, shard.ranks(), shard.latents()).count();
-        for (int r = 1; r < shard.ranks(); r++) rows = Math.max(rows, LatentShard.of(r, shard.ranks(), shard.latents()).count());
-        float[][] gathered = {gather(p.wEnc(), rows * d), gather(p.bEnc(), rows), gather(p.wDec(), rows * d)};
-        Params whole = Params.zeros(d, shard.latents());
-        float[][] into = {whole.wEnc(), whole.bEnc(), whole.wDec()};
-        for (int r = 0; r < shard.ranks(); r++) {
-            LatentShard s = LatentShard.of(r, shard.ranks(), shard.latents());
-            for (int t = 0; t < 3; t++) {
-                int width = t == 1 ? 1 : d, block = rows * width;
-                System.arraycopy(gathered[t], r * block, into[t], s.first() * width, s.count() * width);
-            }
-        }
-        System.arraycopy(p.bDec(), 0, whole.bDec(), 0, d);
-        return whole;
-    }
-
-    /** The ranks' arrays, each padded to {@code padded} values, concatenated in rank order. */
-    private float[] gather(float[] mine, int padded) {
-        return comm.allGather(Arrays.copyOf(mine, padded));
+        return ShardedStep.gather(comm, shard, state.params());
     }
 
     /** This rank's share, live: M_r latents, b_dec whole. */

@@ -17,8 +17,10 @@ public final class ParallelSteps {
      * The step of {@code mode} on this rank of {@code group}, which takes {@code init} over. Data
      * parallel: the backend's own step when it has one (the CUDA backend keeps the state on the
      * device, {@link Backend#startDataParallel}), else {@link DataParallelStep} on its host ops.
-     * Latent sharded: {@link LatentShardedStep} on this rank's share of {@code init} alone, which
-     * the rank draws or reads without building the whole state ({@link StartState#shard}).
+     * Latent sharded: the backend's own step when it has one ({@link Backend#startLatentSharded}:
+     * the CUDA backend keeps the share on the device), else {@link LatentShardedStep}; either on this
+     * rank's share of {@code init} alone, which the rank draws or reads without building the whole
+     * state ({@link StartState#shard}).
      */
     public static TrainingStep open(ParallelMode mode, Backend backend, SaeConfig cfg, StartState init, Collectives group) {
         return switch (mode) {
@@ -30,7 +32,8 @@ public final class ParallelSteps {
             case LATENTS -> {
                 if (cfg.latents() < group.size())
                     throw new UserError("--latents " + cfg.latents() + " is fewer than the " + group.size() + " ranks of --parallel latents: every rank needs a latent");
-                yield LatentShardedStep.start(cfg, backend.ops(), group, init);
+                TrainingStep onDevice = backend.startLatentSharded(cfg, init, group);
+                yield onDevice != null ? onDevice : LatentShardedStep.start(cfg, backend.ops(), group, init);
             }
         };
     }

@@ -22,6 +22,7 @@ import gsae.ops.StepMetrics;
 import gsae.ops.TrainState;
 import gsae.ops.TrainingStep;
 import gsae.parallel.LatentShardedStep;
+import gsae.parallel.ShardedStep;
 import gsae.parallel.ParallelSteps;
 import gsae.parallel.Slices;
 
@@ -203,9 +204,10 @@ public final class Trainer {
      */
     private Checkpoint save(Started start, TrainingStep step, boolean end) {
         if (mode == ParallelMode.LATENTS) {
-            lastSaved = step.state().step();
+            StateChunks share = step.chunks();
+            lastSaved = share.step();
             Path dir = out.resolve(CHECKPOINT);
-            ShardedCheckpoint.save(dir, group, start.sae(), start.train(), start.scales(), step.chunks(), source.position(), start.data());
+            ShardedCheckpoint.save(dir, group, start.sae(), start.train(), start.scales(), share, source.position(), start.data());
             if (!writes() && !end) return null;
             Checkpoint c = Checkpoint.load(dir);
             if (writes()) saved(c);
@@ -238,7 +240,7 @@ public final class Trainer {
 
     /** The whole SAE's parameters to evaluate: latent sharded, gathered from every rank (a collective, so every rank calls it). */
     private static Params params(TrainingStep step) {
-        return step instanceof LatentShardedStep sharded ? sharded.gatherParams() : step.params();
+        return step instanceof ShardedStep sharded ? sharded.gatherParams() : step.params();
     }
 
     private Map<String, Number> withEvaluation(Map<String, Number> row, long t, Params evaluated, Started start) {

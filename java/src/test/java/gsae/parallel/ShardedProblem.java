@@ -13,15 +13,15 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.fail;
 
 /** Seeded inputs for the latent-sharded tests, the gather of rank states, and the tolerance check. */
-final class ShardedProblem {
+public final class ShardedProblem {
 
     /** 2^-24: the unit roundoff of float. */
-    static final double U = 0x1p-24;
+    public static final double U = 0x1p-24;
 
     private ShardedProblem() {}
 
     /** W_dec unit Gaussian rows, W_enc an independent Gaussian, biases of either sign. */
-    static Params params(int d, int m, long seed) {
+    public static Params params(int d, int m, long seed) {
         SplittableRandom rng = new SplittableRandom(seed);
         Params p = Params.zeros(d, m);
         fill(p.wDec(), rng, 1.0);
@@ -33,7 +33,7 @@ final class ShardedProblem {
     }
 
     /** N Gaussian tokens with gradients (or without, when {@code withGradients} is false). */
-    static Batch batch(int n, int d, boolean withGradients, long seed) {
+    public static Batch batch(int n, int d, boolean withGradients, long seed) {
         SplittableRandom rng = new SplittableRandom(seed);
         float[] x = new float[n * d], g = withGradients ? new float[n * d] : null;
         fill(x, rng, 1.0);
@@ -41,12 +41,12 @@ final class ShardedProblem {
         return new Batch(n, d, x, g);
     }
 
-    static void fill(float[] a, SplittableRandom rng, double sigma) {
+    public static void fill(float[] a, SplittableRandom rng, double sigma) {
         for (int i = 0; i < a.length; i++) a[i] = (float) (sigma * Params.gaussian(rng));
     }
 
     /** The ranks' shares concatenated in rank order, b_dec and step from rank 0. */
-    static TrainState gather(List<TrainState> shares) {
+    public static TrainState gather(List<TrainState> shares) {
         int d = shares.getFirst().params().d(), m = shares.stream().mapToInt(s -> s.params().m()).sum();
         Params p = Params.zeros(d, m), am = Params.zeros(d, m), av = Params.zeros(d, m);
         long[] since = new long[m];
@@ -77,12 +77,12 @@ final class ShardedProblem {
      * regroups x̂'s sum (P partial sums added in rank order: at most P more roundings, P ≤ k here)
      * and db_dec's encoder part, so the same bound per step, doubled, covers it.
      */
-    static double stepEps(SaeConfig cfg, int n) {
+    public static double stepEps(SaeConfig cfg, int n) {
         return 2 * 2 * U * (2 * cfg.d() + cfg.k() + 2 * n + 4);
     }
 
     /** Asserts |got − ref| ≤ eps·(floor + |ref|) everywhere, listing the first misses. */
-    static void assertClose(String what, float[] ref, float[] got, double eps, double floor) {
+    public static void assertClose(String what, float[] ref, float[] got, double eps, double floor) {
         StringBuilder misses = new StringBuilder();
         int count = 0;
         for (int i = 0; i < ref.length; i++) {
@@ -93,12 +93,12 @@ final class ShardedProblem {
         if (count > 0) fail(what + ": " + count + " of " + ref.length + " values differ" + misses);
     }
 
-    static void assertClose(String what, double ref, double got, double eps) {
+    public static void assertClose(String what, double ref, double got, double eps) {
         if (!(Math.abs(got - ref) <= eps * Math.abs(ref) + 1e-300))
             fail(what + ": ref " + ref + " got " + got + " (relative tolerance " + eps + ")");
     }
 
-    static void assertParamsClose(String what, Params ref, Params got, double eps, double floor) {
+    public static void assertParamsClose(String what, Params ref, Params got, double eps, double floor) {
         assertClose(what + " W_enc", ref.wEnc(), got.wEnc(), eps, floor);
         assertClose(what + " b_enc", ref.bEnc(), got.bEnc(), eps, floor);
         assertClose(what + " W_dec", ref.wDec(), got.wDec(), eps, floor);
@@ -106,7 +106,7 @@ final class ShardedProblem {
     }
 
     /** Asserts two states equal bit for bit. */
-    static void assertSameState(TrainState want, TrainState got, String what) {
+    public static void assertSameState(TrainState want, TrainState got, String what) {
         assertEquals(want.step(), got.step(), what + " step");
         assertArrayEquals(want.sinceFired(), got.sinceFired(), what + " since_fired");
         for (Params[] pair : new Params[][]{{want.params(), got.params()}, {want.adamM(), got.adamM()}, {want.adamV(), got.adamV()}}) {

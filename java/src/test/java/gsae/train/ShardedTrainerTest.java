@@ -7,13 +7,16 @@ import gsae.config.Parallelism;
 import gsae.config.SaeConfig;
 import gsae.config.TrainConfig;
 import gsae.cpu.CpuBackend;
+import gsae.cuda.CudaBackend;
+import gsae.cuda.Precision;
 import gsae.io.Checkpoint;
 import gsae.io.DataRecord;
+import gsae.ops.Backend;
 import gsae.ops.Params;
 import gsae.ops.StartState;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.CsvSource;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,6 +27,7 @@ import java.util.Map;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * The trainer with {@code --parallel latents} on P ranks ({@link LocalRanks}) against one process:
@@ -76,18 +80,26 @@ class ShardedTrainerTest {
         return s;
     }
 
-    @ParameterizedTest(name = "P={0}")
-    @ValueSource(ints = {2, 3})
-    void shardedRunEqualsOneProcess(int ranks, @TempDir Path tmp) {
+    /** The backend of a run: the fast CPU one, or the CUDA one on the device under test (each rank its own; emulated in make test). */
+    private static Backend backend(String name) {
+        return name.equals("cpu") ? CpuBackend.fast(1) : CudaBackend.open(CudaBackend.defaultDevice(), Precision.F32);
+    }
+
+    /** On the CPU, and with each rank's share on its device ({@code CudaShardedStep}) against one device. */
+    @ParameterizedTest(name = "P={0}, {1}")
+    @CsvSource({"2, cpu", "3, cpu", "2, cuda", "3, cuda"})
+    void shardedRunEqualsOneProcess(int ranks, String on, @TempDir Path tmp) {
+        String why = on.equals("cpu") ? null : CudaBackend.unavailableReason(CudaBackend.defaultDevice());
+        assumeTrue(why == null, () -> "no usable CUDA device: " + why);
         Path single = tmp.resolve("single"), sharded = tmp.resolve("sharded");
         SyntheticSource src = new SyntheticSource(D, 8, 3);
         Seen one;
-        try (CpuBackend backend = CpuBackend.fast(1)) {
+        try (Backend backend = backend(on)) {
             one = run(new Trainer(backend, src, single), Initializer.fresh(SAE, TRAIN, src, DATA));
         }
         List<Seen> seen = LocalRanks.run(ranks, c -> {
             SyntheticSource s = new SyntheticSource(D, 8, 3);
-            try (CpuBackend backend = CpuBackend.fast(1)) {
+            try (Backend backend = backend(on)) {
                 return run(new Trainer(backend, s, sharded).parallel(ParallelMode.LATENTS, c), Initializer.fresh(SAE, TRAIN, s, DATA, c));
             }
         });
