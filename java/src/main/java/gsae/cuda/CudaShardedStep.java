@@ -9,9 +9,7 @@ import gsae.ops.Losses;
 import gsae.ops.Params;
 import gsae.ops.Selection;
 import gsae.ops.StartState;
-import gsae.ops.StateChunks;
 import gsae.ops.StepMetrics;
-import gsae.ops.TrainState;
 import gsae.parallel.CandidateScores;
 import gsae.parallel.GlobalTopK;
 import gsae.parallel.ShardedStep;
@@ -38,14 +36,12 @@ import gsae.parallel.ShardedStep;
  * Every rank's share must hold at least max(k, aux_k) latents, so that a token's slots can be
  * padded with distinct latents; smaller shares train through the host step.
  */
-public final class CudaShardedStep implements ShardedStep {
+public final class CudaShardedStep extends DeviceStep implements ShardedStep {
 
     private static final int SCORE_WARPS = 8;
 
     private final SaeConfig cfg;
     private final LatentShard shard;
-    private final DeviceState state;
-    private final DeviceRanks ranks;
     private final Kernel scores;
     private int ownDead;
 
@@ -54,14 +50,18 @@ public final class CudaShardedStep implements ShardedStep {
         return cfg.latents() / ranks >= Math.max(cfg.k(), cfg.auxK());
     }
 
-    /** This rank's share of {@code start} on the device; takes {@code ranks} over (closes it). */
-    CudaShardedStep(SaeConfig cfg, Stages stages, Kernels kernels, StartState start, DeviceRanks ranks) {
+    /** This rank's latents; refuses shares under max(k, aux_k) latents. */
+    private static LatentShard share(SaeConfig cfg, DeviceRanks ranks) {
         if (!fits(cfg, ranks.host.size()))
             throw new IllegalArgumentException(cfg.latents() + " latents over " + ranks.host.size() + " ranks leave shares under max(k, aux_k)");
+        return LatentShard.of(ranks.host.rank(), ranks.host.size(), cfg.latents());
+    }
+
+    /** This rank's share of {@code start} on the device; takes {@code ranks} over (closes it). */
+    CudaShardedStep(SaeConfig cfg, Stages stages, Kernels kernels, StartState start, DeviceRanks ranks) {
+        super(new DeviceState(cfg.d(), share(cfg, ranks).count(), stages, kernels, new StartState.Held(start.shard(share(cfg, ranks))), true), ranks);
         this.cfg = cfg;
-        this.shard = LatentShard.of(ranks.host.rank(), ranks.host.size(), cfg.latents());
-        this.ranks = ranks;
-        this.state = new DeviceState(cfg.d(), shard.count(), stages, kernels, new StartState.Held(start.shard(shard)), true);
+        this.shard = share(cfg, ranks);
         this.scores = kernels.get("sparse_decode", "candidate_scores");
         state.counters.zero(16);
         state.markDead(cfg.deadTokens());
@@ -133,33 +133,5 @@ public final class CudaShardedStep implements ShardedStep {
     @Override
     public Params gatherParams() {
         return ShardedStep.gather(ranks.host, shard, state.params());
-    }
-
-    /** This rank's share: M_r latents, b_dec whole. */
-    @Override
-    public TrainState state() {
-        return state.state();
-    }
-
-    @Override
-    public Params params() {
-        return state.params();
-    }
-
-    @Override
-    public TrainState snapshot() {
-        return state.snapshot();
-    }
-
-    @Override
-    public StateChunks chunks() {
-        return state.chunks();
-    }
-
-    @Override
-    public void close() {
-        try (DeviceRanks r = ranks) {
-            state.close();
-        }
     }
 }

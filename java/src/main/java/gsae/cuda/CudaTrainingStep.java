@@ -5,13 +5,9 @@ import gsae.comm.ReduceOp;
 import gsae.config.SaeConfig;
 import gsae.ops.Batch;
 import gsae.ops.Losses;
-import gsae.ops.Params;
 import gsae.ops.StartState;
-import gsae.ops.StateChunks;
 import gsae.ops.StateFingerprint;
 import gsae.ops.StepMetrics;
-import gsae.ops.TrainState;
-import gsae.ops.TrainingStep;
 
 /**
  * A training step whose parameters, Adam moments, gradients and since-fired counters live on the
@@ -31,14 +27,11 @@ import gsae.ops.TrainingStep;
  * StateFingerprint#CHECK_EVERY} steps the ranks compare a fingerprint of their states, computed on
  * the device ({@link #agree}), and take rank 0's again where they differ.
  */
-public final class CudaTrainingStep implements TrainingStep {
+public final class CudaTrainingStep extends DeviceStep {
 
     private static final System.Logger LOG = System.getLogger(CudaTrainingStep.class.getName());
 
     private final SaeConfig cfg;
-    private final DeviceState state;
-    /** The other ranks of a data-parallel run; null in one process. */
-    private final DeviceRanks ranks;
     private int deadCount;
 
     /** One process's step from {@code start} (see {@link DeviceState} for how it reaches the device). */
@@ -48,9 +41,8 @@ public final class CudaTrainingStep implements TrainingStep {
 
     /** The same as one rank of a data-parallel run over {@code ranks} (null: one process), whose rank 0's start every rank takes. */
     CudaTrainingStep(SaeConfig cfg, Stages stages, Kernels kernels, StartState start, boolean adopt, DeviceRanks ranks) {
+        super(new DeviceState(cfg.d(), cfg.latents(), stages, kernels, start, adopt), ranks);
         this.cfg = cfg;
-        this.state = new DeviceState(cfg.d(), cfg.latents(), stages, kernels, start, adopt);
-        this.ranks = ranks;
         if (ranks != null) state.fromRoot(ranks);
         state.counters.zero(16);
         state.markDead(cfg.deadTokens());
@@ -108,38 +100,5 @@ public final class CudaTrainingStep implements TrainingStep {
     /** {@link StateFingerprint#of} this state, computed on the device. */
     long fingerprint() {
         return state.fingerprint();
-    }
-
-    /**
-     * The state downloaded into one set of host arrays, reused by every call (a run that adopted
-     * its initial state holds no other host copy): valid until the next call or {@link #step}.
-     */
-    @Override
-    public TrainState state() {
-        return state.state();
-    }
-
-    /** The parameters downloaded into the host arrays {@link #state} uses, reused by every call. */
-    @Override
-    public Params params() {
-        return state.params();
-    }
-
-    @Override
-    public TrainState snapshot() {
-        return state.snapshot();
-    }
-
-    /** The device state read a page-locked buffer at a time, in whatever chunks the reader asks for. */
-    @Override
-    public StateChunks chunks() {
-        return state.chunks();
-    }
-
-    @Override
-    public void close() {
-        try (DeviceRanks r = ranks) {
-            state.close();
-        }
     }
 }

@@ -24,7 +24,6 @@ import java.util.List;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
 
-import static gsae.parallel.ShardedProblem.assertClose;
 import static gsae.parallel.ShardedProblem.assertParamsClose;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -72,27 +71,9 @@ class LatentShardedStepTest {
             return train(step, 0);
         });
         double eps = STEPS * ShardedProblem.stepEps(cfg, N);
-        boolean sawAux = false;
-        for (int s = 0; s < STEPS; s++) {
-            StepMetrics want = single.metrics().get(s);
-            for (Run r : sharded) {
-                StepMetrics got = r.metrics().get(s);
-                assertClose("step " + s + " FVU", want.fvu(), got.fvu(), eps);
-                assertClose("step " + s + " AuxK", want.auxk(), got.auxk(), eps);
-                assertEquals(want.l0(), got.l0(), "step " + s + " L0");
-                assertEquals(want.deadFraction(), got.deadFraction(), "step " + s + " dead fraction");
-            }
-            sawAux |= want.auxk() > 0;
-        }
+        boolean sawAux = ShardedProblem.assertSameMetrics(single.metrics(), sharded.stream().map(Run::metrics).toList(), eps);
         assertEquals(auxRuns, sawAux, "AuxK ran");
-        TrainState whole = ShardedProblem.gather(sharded.stream().map(Run::state).toList());
-        assertArrayEquals(single.state().sinceFired(), whole.sinceFired(), "dead-latent counters (the selections of every step)");
-        assertEquals(single.state().step(), whole.step());
-        double floor = LR * Math.sqrt(D);
-        assertParamsClose("parameters", single.state().params(), whole.params(), eps, floor);
-        assertParamsClose("Adam m", single.state().adamM(), whole.adamM(), eps, floor);
-        for (Run r : sharded)
-            assertArrayEquals(sharded.getFirst().state().params().bDec(), r.state().params().bDec(), "b_dec is the same on every rank");
+        ShardedProblem.assertSameState(single.state(), sharded.stream().map(Run::state).toList(), eps, LR * Math.sqrt(D));
     }
 
     /** Trains STEPS steps from batch seed {@code first} on. */

@@ -3,6 +3,7 @@ package gsae.parallel;
 import gsae.config.SaeConfig;
 import gsae.ops.Batch;
 import gsae.ops.Params;
+import gsae.ops.StepMetrics;
 import gsae.ops.TrainState;
 
 import java.util.List;
@@ -115,5 +116,39 @@ public final class ShardedProblem {
             assertArrayEquals(pair[0].wDec(), pair[1].wDec(), what + " W_dec");
             assertArrayEquals(pair[0].bDec(), pair[1].bDec(), what + " b_dec");
         }
+    }
+
+    /**
+     * Each rank's per-step metrics against one process's: FVU and AuxK within {@code eps}, L0 and the
+     * dead fraction equal (the same selections). Returns whether AuxK ran.
+     */
+    public static boolean assertSameMetrics(List<StepMetrics> want, List<List<StepMetrics>> ranks, double eps) {
+        boolean sawAux = false;
+        for (int s = 0; s < want.size(); s++) {
+            StepMetrics w = want.get(s);
+            for (List<StepMetrics> rank : ranks) {
+                StepMetrics got = rank.get(s);
+                assertClose("step " + s + " FVU", w.fvu(), got.fvu(), eps);
+                assertClose("step " + s + " AuxK", w.auxk(), got.auxk(), eps);
+                assertEquals(w.l0(), got.l0(), "step " + s + " L0");
+                assertEquals(w.deadFraction(), got.deadFraction(), "step " + s + " dead fraction");
+            }
+            sawAux |= w.auxk() > 0;
+        }
+        return sawAux;
+    }
+
+    /**
+     * The ranks' shares, gathered, against one process's state: the same dead counters and step,
+     * parameters and Adam's first moment within {@code eps}, and b_dec the same on every rank.
+     */
+    public static void assertSameState(TrainState single, List<TrainState> shares, double eps, double floor) {
+        TrainState whole = gather(shares);
+        assertArrayEquals(single.sinceFired(), whole.sinceFired(), "dead-latent counters (the selections of every step)");
+        assertEquals(single.step(), whole.step());
+        assertParamsClose("parameters", single.params(), whole.params(), eps, floor);
+        assertParamsClose("Adam m", single.adamM(), whole.adamM(), eps, floor);
+        for (TrainState r : shares)
+            assertArrayEquals(shares.getFirst().params().bDec(), r.params().bDec(), "b_dec is the same on every rank");
     }
 }
