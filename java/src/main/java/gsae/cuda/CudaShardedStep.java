@@ -63,9 +63,7 @@ public final class CudaShardedStep extends DeviceStep implements ShardedStep {
         this.cfg = cfg;
         this.shard = share(cfg, ranks);
         this.scores = kernels.get("sparse_decode", "candidate_scores");
-        state.counters.zero(16);
-        state.markDead(cfg.deadTokens());
-        ownDead = (int) state.readCounters()[1];
+        ownDead = state.countDead(cfg.deadTokens());
     }
 
     @Override

@@ -44,9 +44,7 @@ public final class CudaTrainingStep extends DeviceStep {
         super(new DeviceState(cfg.d(), cfg.latents(), stages, kernels, start, adopt), ranks);
         this.cfg = cfg;
         if (ranks != null) state.fromRoot(ranks);
-        state.counters.zero(16);
-        state.markDead(cfg.deadTokens());
-        deadCount = (int) state.readCounters()[1];
+        deadCount = state.countDead(cfg.deadTokens());
     }
 
     @Override

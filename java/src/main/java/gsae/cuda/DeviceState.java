@@ -153,6 +153,13 @@ final class DeviceState implements AutoCloseable {
         mark.launch(Kernel.blocks(m, COUNTER_THREADS), 1, COUNTER_THREADS, since, m, deadTokens, dead, counters);
     }
 
+    /** Marks the dead latents now and returns how many there are (the count before a first step). */
+    int countDead(long deadTokens) {
+        counters.zero(16);
+        markDead(deadTokens);
+        return (int) readCounters()[1];
+    }
+
     /** The counters {a > 0 count, dead count}, after waiting for the stream. */
     long[] readCounters() {
         stages.ctx.sync("training step");
