@@ -48,7 +48,7 @@ run_step() {  # name, command…: runs it, logs to $OUT/name.log, records the ex
 
 run_step nvidia-smi nvidia-smi
 run_step junit "$DIST/bin/gsae-test" --select-package gsae.cuda --select-class gsae.comm.NcclLibraryTest \
-  --select-class gsae.train.DataParallelTrainerTest --details=summary --details-theme=ascii \
+  --select-class gsae.train.DataParallelTrainerTest --select-class gsae.train.ShardedTrainerTest --details=summary --details-theme=ascii \
   --reports-dir "$OUT/junit" --fail-if-no-tests
 run_step selftest "$DIST/bin/gsae" selftest --backend cuda
 for tool in $SANITIZE; do

@@ -29,7 +29,8 @@ final class DeviceState implements AutoCloseable {
     final int d, m;
     final Stages stages;
     final DeviceParams params, grads, adamM, adamV;
-    final DeviceBuffer since, dead, counters;
+    final DeviceBuffer since, dead;
+    private final DeviceBuffer counters;
     private final Kernel advance, reset, mark, fingerprint;
     private PinnedBuffer stageX, stageG, stageOut;
     private final int stage = stageBytes;
