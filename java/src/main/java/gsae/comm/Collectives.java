@@ -39,6 +39,18 @@ public interface Collectives extends AutoCloseable {
     @Override
     void close();
 
+    /** Refuses a broadcast {@code root} that is not a rank of a group of {@code size}. */
+    static void checkRoot(int root, int size) {
+        if (root < 0 || root >= size) throw new IllegalArgumentException("root " + root + " is not a rank of a group of " + size);
+    }
+
+    /** Refuses an all-gather whose {@code recv} does not hold {@code size} times {@code send}. */
+    static void checkGather(MemorySegment send, MemorySegment recv, int size) {
+        if (recv.byteSize() != send.byteSize() * size)
+            throw new IllegalArgumentException("all-gather of " + send.byteSize() + " bytes into " + recv.byteSize() + " on " + size
+                    + (size == 1 ? " rank" : " ranks"));
+    }
+
     default void allReduce(float[] a, ReduceOp op) {
         allReduce(MemorySegment.ofArray(a), ElementType.F32, op);
     }

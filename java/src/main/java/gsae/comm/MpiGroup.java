@@ -119,8 +119,7 @@ public final class MpiGroup implements Collectives {
     @Override
     public synchronized void allGather(MemorySegment send, MemorySegment recv, ElementType type) {
         long n = count(send, type);
-        if (recv.byteSize() != send.byteSize() * size)
-            throw new IllegalArgumentException("all-gather of " + send.byteSize() + " bytes into " + recv.byteSize() + " on " + size + " ranks");
+        Collectives.checkGather(send, recv, size);
         if (send.isNative() && recv.isNative() && n <= maxCount) {
             gather(send, recv, (int) n, type);
             return;
@@ -152,7 +151,7 @@ public final class MpiGroup implements Collectives {
 
     @Override
     public synchronized void broadcast(MemorySegment buf, ElementType type, int root) {
-        if (root < 0 || root >= size) throw new IllegalArgumentException("root " + root + " is not a rank of a group of " + size);
+        Collectives.checkRoot(root, size);
         long n = count(buf, type);
         boolean direct = buf.isNative();
         long piece = direct ? maxCount : Math.min(maxCount, STAGE_BYTES / type.size);
@@ -216,12 +215,10 @@ public final class MpiGroup implements Collectives {
         }
     }
 
-    /** The element count of {@code buf}; checks the group is open and the size is whole elements. */
+    /** The element count of {@code buf}, once the group is known to be open. */
     private long count(MemorySegment buf, ElementType type) {
         requireOpen();
-        if (buf.byteSize() % type.size != 0)
-            throw new IllegalArgumentException(buf.byteSize() + " bytes is not a whole number of " + type + " elements");
-        return buf.byteSize() / type.size;
+        return type.count(buf);
     }
 
     private void requireOpen() {

@@ -96,14 +96,13 @@ public final class NcclGroup implements Collectives {
     @Override
     public void allGather(MemorySegment send, MemorySegment recv, ElementType type) {
         long n = count(send, type);
-        if (recv.byteSize() != send.byteSize() * size)
-            throw new IllegalArgumentException("all-gather of " + send.byteSize() + " bytes into " + recv.byteSize() + " on " + size + " ranks");
+        Collectives.checkGather(send, recv, size);
         nccl.check(nccl.allGather(send.address(), recv.address(), n, type(type), comm, stream), "ncclAllGather(" + n + " × " + type + ")");
     }
 
     @Override
     public void broadcast(MemorySegment buf, ElementType type, int root) {
-        if (root < 0 || root >= size) throw new IllegalArgumentException("root " + root + " is not a rank of a group of " + size);
+        Collectives.checkRoot(root, size);
         long n = count(buf, type);
         nccl.check(nccl.broadcast(buf.address(), buf.address(), n, type(type), root, comm, stream),
                 "ncclBroadcast(" + n + " × " + type + " from rank " + root + ")");
@@ -128,11 +127,10 @@ public final class NcclGroup implements Collectives {
         }
     }
 
+    /** The element count of {@code buf}, once the group is known to be open. */
     private long count(MemorySegment buf, ElementType type) {
         requireOpen();
-        if (buf.byteSize() % type.size != 0)
-            throw new IllegalArgumentException(buf.byteSize() + " bytes is not a whole number of " + type + " elements");
-        return buf.byteSize() / type.size;
+        return type.count(buf);
     }
 
     private void requireOpen() {

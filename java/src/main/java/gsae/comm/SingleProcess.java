@@ -25,14 +25,13 @@ public final class SingleProcess implements Collectives {
 
     @Override
     public void allGather(MemorySegment send, MemorySegment recv, ElementType type) {
-        if (recv.byteSize() != send.byteSize())
-            throw new IllegalArgumentException("all-gather of " + send.byteSize() + " bytes into " + recv.byteSize() + " on 1 rank");
+        Collectives.checkGather(send, recv, 1);
         MemorySegment.copy(send, 0, recv, 0, send.byteSize());
     }
 
     @Override
     public void broadcast(MemorySegment buf, ElementType type, int root) {
-        if (root != 0) throw new IllegalArgumentException("root " + root + " is not a rank of a group of 1");
+        Collectives.checkRoot(root, 1);
     }
 
     @Override

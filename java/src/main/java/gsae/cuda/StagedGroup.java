@@ -46,6 +46,7 @@ final class StagedGroup implements Collectives {
 
     @Override
     public void allReduce(MemorySegment buf, ElementType type, ReduceOp op) {
+        type.count(buf);
         for (long at = 0, len; at < buf.byteSize(); at += len) {
             len = piece(buf.byteSize() - at, type);
             MemorySegment h = staged(len);
@@ -57,9 +58,9 @@ final class StagedGroup implements Collectives {
 
     @Override
     public void allGather(MemorySegment send, MemorySegment recv, ElementType type) {
+        type.count(send);
+        Collectives.checkGather(send, recv, size());
         long bytes = send.byteSize();
-        if (recv.byteSize() != bytes * size())
-            throw new IllegalArgumentException("all-gather of " + bytes + " bytes into " + recv.byteSize() + " on " + size() + " ranks");
         for (long at = 0, len; at < bytes; at += len) {
             len = piece(bytes - at, type);
             long[] mine = new long[(int) ((len + 7) / 8)], all = new long[(int) ((len * size() + 7) / 8)];
@@ -74,6 +75,8 @@ final class StagedGroup implements Collectives {
 
     @Override
     public void broadcast(MemorySegment buf, ElementType type, int root) {
+        type.count(buf);
+        Collectives.checkRoot(root, size());
         for (long at = 0, len; at < buf.byteSize(); at += len) {
             len = piece(buf.byteSize() - at, type);
             MemorySegment h = staged(len);
@@ -94,7 +97,6 @@ final class StagedGroup implements Collectives {
 
     /** The next piece: at most {@link #chunk} bytes, whole elements. */
     private long piece(long left, ElementType type) {
-        if (left % type.size != 0) throw new IllegalArgumentException(left + " bytes is not a whole number of " + type + " elements");
         return Math.min(left, chunk - chunk % type.size);
     }
 

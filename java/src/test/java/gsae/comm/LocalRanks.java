@@ -180,8 +180,7 @@ public final class LocalRanks {
 
         @Override
         public void allGather(MemorySegment send, MemorySegment recv, ElementType type) {
-            if (recv.byteSize() != send.byteSize() * size)
-                throw new IllegalArgumentException("all-gather of " + send.byteSize() + " bytes into " + recv.byteSize() + " on " + size + " ranks");
+            Collectives.checkGather(send, recv, size);
             posted[rank] = send;
             await();
             for (int r = 0; r < size; r++) MemorySegment.copy(posted[r], 0, recv, r * send.byteSize(), send.byteSize());
