@@ -37,7 +37,7 @@ final class DenseBackward {
     /** @param global the denominators of a larger batch this one is a slice of, or null for this batch's own */
     Losses run(Encoded enc, float[] xhat, float auxAlpha, Params grads, Denominators global) {
         int n = b.n(), d = p.d();
-        double denom = global != null ? global.fvu() : centredSumOfSquares(b.x(), n, d);
+        double denom = global != null ? global.fvu() : Denominators.centredSumOfSquares(b.x(), n, d);
         if (denom == 0) throw new IllegalArgumentException("batch has zero variance: FVU is undefined (need ≥ 2 distinct tokens)");
         float[] e = new float[n * d], dxhat = new float[n * d];
         double sse = 0;
@@ -51,7 +51,7 @@ final class DenseBackward {
 
         double auxk = 0;
         if (enc.aux() != null) {
-            double auxDenom = global != null ? global.auxk() : centredSumOfSquares(e, n, d);
+            double auxDenom = global != null ? global.auxk() : Denominators.centredSumOfSquares(e, n, d);
             float[] ehat = Gemm.ab(workers, DenseOps.dense(enc.aux(), p.m()), p.wDec(), n, p.m(), d);
             double auxSse = 0;
             float[] dehat = new float[n * d];
@@ -88,16 +88,6 @@ final class DenseBackward {
             bEnc[i] += dbEnc[i];
             for (int j = 0; j < d; j++) bDec[j] -= dbEnc[i] * p.wEnc()[i * d + j];
         }
-    }
-
-    /** Σ_n ‖v_n − v̄‖² over the rows of v [N, d], in double. */
-    private static double centredSumOfSquares(float[] v, int n, int d) {
-        double[] mean = new double[d];
-        for (int i = 0; i < n * d; i++) mean[i % d] += v[i];
-        for (int j = 0; j < d; j++) mean[j] /= n;
-        double total = 0;
-        for (int i = 0; i < n * d; i++) total += (v[i] - mean[i % d]) * (v[i] - mean[i % d]);
-        return total;
     }
 
     private static void add(double[] into, float[] from) {

@@ -15,4 +15,14 @@ public record Denominators(double fvu, double auxk) {
             throw new IllegalArgumentException("batch has zero variance: FVU is undefined (need ≥ 2 distinct tokens); denominator " + fvu);
         if (!(auxk >= 0) || !Double.isFinite(auxk)) throw new IllegalArgumentException("AuxK denominator must be finite and ≥ 0, got " + auxk);
     }
+
+    /** Σ_n ‖v_n − v̄‖² over the rows of v [N, d], in double: one batch's denominator, as the dense and latent-sharded backwards take it. */
+    public static double centredSumOfSquares(float[] v, int n, int d) {
+        double[] mean = new double[d];
+        for (int i = 0; i < n * d; i++) mean[i % d] += v[i];
+        for (int j = 0; j < d; j++) mean[j] /= n;
+        double total = 0;
+        for (int i = 0; i < n * d; i++) total += (v[i] - mean[i % d]) * (v[i] - mean[i % d]);
+        return total;
+    }
 }

@@ -1,6 +1,7 @@
 package gsae.parallel;
 
 import gsae.ops.Batch;
+import gsae.ops.Denominators;
 import gsae.ops.Losses;
 import gsae.ops.Params;
 
@@ -39,7 +40,7 @@ final class ShardBackward {
      */
     static Result run(Params p, Batch b, float[] xhat, OwnedPairs top, float[] ehat, OwnedPairs aux, float auxAlpha, Params grads) {
         int n = b.n(), d = p.d();
-        double denom = centredSumOfSquares(b.x(), n, d);
+        double denom = Denominators.centredSumOfSquares(b.x(), n, d);
         if (denom == 0) throw new IllegalArgumentException("batch has zero variance: FVU is undefined (need ≥ 2 distinct tokens)");
         float[] e = new float[n * d], dxhat = new float[n * d];
         double sse = 0;
@@ -57,7 +58,7 @@ final class ShardBackward {
 
         double auxk = 0;
         if (aux != null) {
-            double auxDenom = centredSumOfSquares(e, n, d);
+            double auxDenom = Denominators.centredSumOfSquares(e, n, d);
             float[] r = new float[n * d];
             double auxSse = 0;
             for (int i = 0; i < r.length; i++) {
@@ -100,15 +101,5 @@ final class ShardBackward {
                 }
             }
         }
-    }
-
-    /** Σ_n ‖v_n − v̄‖² over the rows of v [N, d], in double. */
-    static double centredSumOfSquares(float[] v, int n, int d) {
-        double[] mean = new double[d];
-        for (int i = 0; i < n * d; i++) mean[i % d] += v[i];
-        for (int j = 0; j < d; j++) mean[j] /= n;
-        double total = 0;
-        for (int i = 0; i < n * d; i++) total += (v[i] - mean[i % d]) * (v[i] - mean[i % d]);
-        return total;
     }
 }
