@@ -63,10 +63,15 @@ class DataParallelRunTest {
         return Checkpoint.load(out.resolve(DataRun.CHECKPOINT));
     }
 
-    /** P ranks training into {@code out}; returns how many listener calls each rank saw. */
+    /** P ranks training data parallel into {@code out}; returns how many listener calls each rank saw. */
     private static AtomicIntegerArray parallel(int p, Path out, int steps, boolean resume) {
+        return ranks(Parallel.DATA, p, out, steps, resume);
+    }
+
+    /** P ranks training in {@code mode} into {@code out}; returns how many listener calls each rank saw. */
+    static AtomicIntegerArray ranks(Parallel mode, int p, Path out, int steps, boolean resume) {
         AtomicIntegerArray calls = new AtomicIntegerArray(p);
-        LocalRanks.run(p, c -> run(out, options(steps), resume, SaeBackend.CPU, Parallel.DATA, Group.of(c), new DataRun.Listener() {
+        LocalRanks.run(p, c -> run(out, options(steps), resume, SaeBackend.CPU, mode, Group.of(c), new DataRun.Listener() {
             @Override
             public void stepped(Metrics m, double tokensPerSecond) {
                 calls.incrementAndGet(c.rank());

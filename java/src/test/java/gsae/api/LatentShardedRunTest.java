@@ -23,6 +23,7 @@ import java.util.concurrent.atomic.AtomicLong;
 
 import static gsae.api.DataParallelRunTest.distance;
 import static gsae.api.DataParallelRunTest.options;
+import static gsae.api.DataParallelRunTest.ranks;
 import static gsae.api.DataParallelRunTest.run;
 import static gsae.api.DataParallelRunTest.single;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -41,14 +42,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class LatentShardedRunTest {
 
     private static AtomicIntegerArray sharded(int p, Path out, int steps, boolean resume) {
-        AtomicIntegerArray calls = new AtomicIntegerArray(p);
-        LocalRanks.run(p, c -> run(out, options(steps), resume, SaeBackend.CPU, Parallel.LATENTS, Group.of(c), new DataRun.Listener() {
-            @Override
-            public void stepped(Metrics m, double tokensPerSecond) {
-                calls.incrementAndGet(c.rank());
-            }
-        }));
-        return calls;
+        return ranks(Parallel.LATENTS, p, out, steps, resume);
     }
 
     @ParameterizedTest(name = "{0} ranks")

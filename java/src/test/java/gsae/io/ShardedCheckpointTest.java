@@ -2,9 +2,7 @@ package gsae.io;
 
 import gsae.comm.LocalRanks;
 import gsae.ops.LatentShard;
-import gsae.ops.Params;
 import gsae.ops.StateChunks;
-import gsae.ops.TrainState;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -17,6 +15,7 @@ import java.util.List;
 import java.util.stream.Stream;
 
 import static gsae.io.CheckpointTest.M;
+import static gsae.parallel.ShardedProblem.assertSameState;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -73,17 +72,6 @@ class ShardedCheckpointTest {
                 assertEquals(c.data(), part.data());
                 assertSameState(c.state().slice(shard), part.owned(), dir + " rank " + r + " of " + ranks);
             }
-        }
-    }
-
-    static void assertSameState(TrainState want, TrainState got, String what) {
-        assertEquals(want.step(), got.step(), what + " step");
-        assertArrayEquals(want.sinceFired(), got.sinceFired(), what + " since_fired");
-        for (Params[] pair : new Params[][]{{want.params(), got.params()}, {want.adamM(), got.adamM()}, {want.adamV(), got.adamV()}}) {
-            assertArrayEquals(pair[0].wEnc(), pair[1].wEnc(), what + " W_enc");
-            assertArrayEquals(pair[0].bEnc(), pair[1].bEnc(), what + " b_enc");
-            assertArrayEquals(pair[0].wDec(), pair[1].wDec(), what + " W_dec");
-            assertArrayEquals(pair[0].bDec(), pair[1].bDec(), what + " b_dec");
         }
     }
 

@@ -142,7 +142,7 @@ public final class ShardedProblem {
      * The ranks' shares, gathered, against one process's state: the same dead counters and step,
      * parameters and Adam's first moment within {@code eps}, and b_dec the same on every rank.
      */
-    public static void assertSameState(TrainState single, List<TrainState> shares, double eps, double floor) {
+    public static void assertShardsMatch(TrainState single, List<TrainState> shares, double eps, double floor) {
         TrainState whole = gather(shares);
         assertArrayEquals(single.sinceFired(), whole.sinceFired(), "dead-latent counters (the selections of every step)");
         assertEquals(single.step(), whole.step());
